@@ -1,0 +1,43 @@
+"""Every handler, registered in one place. The order matters and is explained here.
+
+Group 0 holds the handlers proper; PTB runs the first that matches, so:
+1. commands first, so "/my" is never taken for a request text;
+2. button presses by their data's verb, with a catch-all last for forged or outdated data;
+3. any other command is unknown; then every private message that is not a command.
+Group 1 runs after every update: it wakes the outbox sender to deliver what group 0 committed.
+"""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from handlers import butler, common, manager, resident
+
+PRIVATE = filters.ChatType.PRIVATE
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handlers(
+        [
+            CommandHandler("start", common.start, filters=PRIVATE),
+            CommandHandler("help", common.help_command, filters=PRIVATE),
+            CommandHandler("my", resident.my_tickets, filters=PRIVATE),
+            CommandHandler("tasks", butler.tasks, filters=PRIVATE),
+            CommandHandler("digest", manager.digest, filters=PRIVATE),
+            CallbackQueryHandler(butler.card_button, pattern=butler.BUTTONS),
+            CallbackQueryHandler(resident.answer_button, pattern=resident.BUTTONS),
+            CallbackQueryHandler(common.stale_button),
+            MessageHandler(PRIVATE & filters.COMMAND, common.unknown_command),
+            MessageHandler(PRIVATE & filters.UpdateType.MESSAGE & ~filters.COMMAND, common.on_message),
+        ],
+        group=0,
+    )
+    application.add_handler(TypeHandler(Update, common.wake_sender), group=1)

@@ -1,0 +1,119 @@
+"""The `guanjia` command: demo, run, roster import, sandbox."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+from bot.clock import SystemClock
+from bot.config import TELEGRAM_API_URL, ConfigError, load_config
+from bot.roster import read_roster_file
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="guanjia", description="Guanjia (管家): the estate butler service bot"
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    demo = commands.add_parser("demo", help="play a scripted day against the built-in Bot API sandbox")
+    demo.add_argument(
+        "--language", choices=("zh", "en"), default=None, help="only show this language's people"
+    )
+
+    run = commands.add_parser("run", help="run the bot for real")
+    run.add_argument("--db", type=Path, required=True)
+    run.add_argument("--token", default=None, help="the bot token (or set GUANJIA_TOKEN)")
+    run.add_argument(
+        "--api-url", default=TELEGRAM_API_URL, help="Bot API base URL, e.g. http://127.0.0.1:8081/bot"
+    )
+    run.add_argument("--config", type=Path, default=None)
+
+    roster = commands.add_parser("roster", help="the estate's roster")
+    roster_commands = roster.add_subparsers(dest="roster_command", required=True)
+    roster_import = roster_commands.add_parser("import", help="import the roster CSV (idempotent)")
+    roster_import.add_argument("file", type=Path)
+    roster_import.add_argument("--db", type=Path, required=True)
+    roster_import.add_argument("--config", type=Path, default=None)
+    roster_import.add_argument("--bot-username", default=None, help="print invite deep links for this bot")
+
+    sandbox = commands.add_parser("sandbox", help="serve the Bot API sandbox on 127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=8081)
+    sandbox.add_argument("--token", default="123456:SANDBOX")
+
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "demo":
+            from bot.demo import play
+
+            return asyncio.run(play(sys.stdout))
+        if args.command == "run":
+            return _run(args)
+        if args.command == "roster":
+            return asyncio.run(_import_roster(args))
+        if args.command == "sandbox":
+            from bot.sandbox.cli import main as sandbox_main
+
+            return sandbox_main(["--port", str(args.port), "--token", args.token])
+    except ConfigError as error:
+        print(f"guanjia: {error}", file=sys.stderr)
+        return 2
+    return 2
+
+
+def _run(args: argparse.Namespace) -> int:
+    from bot.app import Settings, build_application
+    from bot.logging_setup import configure_logging
+
+    token = args.token or os.environ.get("GUANJIA_TOKEN", "")
+    if not token:
+        print("guanjia run: no token; pass --token or set GUANJIA_TOKEN", file=sys.stderr)
+        return 2
+    configure_logging(token)
+    settings = Settings(token=token, db_path=args.db, api_url=args.api_url, config=load_config(args.config))
+    application = build_application(settings)
+    application.run_polling(allowed_updates=["message", "callback_query"])
+    return 0
+
+
+async def _import_roster(args: argparse.Namespace) -> int:
+    from bot.roster import import_roster
+    from storage.database import Database
+
+    config = load_config(args.config)
+    try:
+        text = read_roster_file(args.file)
+    except (OSError, UnicodeDecodeError) as error:
+        print(f"guanjia roster import: cannot read {args.file}: {error}", file=sys.stderr)
+        return 1
+    db = await Database.open(args.db)
+    try:
+        async with db.begin() as conn:
+            report = await import_roster(
+                conn,
+                text,
+                estate_name=config.estate_name,
+                timezone=config.timezone,
+                now=SystemClock().now(),
+                invite_valid_for=config.invite_valid_for,
+            )
+    finally:
+        await db.close()
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if not report.ok:
+        for problem in report.errors:
+            print(f"error: {problem}", file=sys.stderr)
+        print(f"{args.file}: {len(report.errors)} error(s); nothing was imported", file=sys.stderr)
+        return 1
+    print(f"{args.file}: {report.created} added, {report.updated} updated")
+    if report.invites:
+        print("Invite codes for people not yet on Telegram (single use):")
+        for invite in report.invites:
+            where = f" {invite.unit}" if invite.unit else ""
+            link = f"  https://t.me/{args.bot_username}?start={invite.code}" if args.bot_username else ""
+            print(f"  {invite.role.value:<8} {invite.name}{where}: /start {invite.code}{link}")
+    return 0

@@ -1,0 +1,93 @@
+"""Typed configuration, read from a TOML file; every number has the domain's default."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+TELEGRAM_API_URL = "https://api.telegram.org/bot"
+
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+class ConfigError(ValueError):
+    """The config file says something we cannot use; the message says what and where."""
+
+
+def parse_duration(text: str, *, where: str = "duration") -> timedelta:
+    """Read a duration written like `45s`, `3m`, `4h` or `2d`."""
+    match = _DURATION.match(str(text))
+    if not match:
+        raise ConfigError(f"{where}: {text!r} is not a duration like 45s, 3m, 4h or 2d")
+    return timedelta(seconds=int(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+
+
+@dataclass(frozen=True)
+class ServiceLevels:
+    """The promises of ../shared/domain.md, as durations."""
+
+    feedback_within: timedelta = timedelta(days=2)  # 二日内反馈处理结果
+    emergency_feedback_within: timedelta = timedelta(hours=4)
+    accept_within: timedelta = timedelta(minutes=3)  # 三分钟服务承诺
+    # A follow-up with no reply context joins the resident's open ticket if it was this recently active.
+    followup_window: timedelta = timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class Config:
+    estate_name: str = "default"
+    timezone: str = "Asia/Shanghai"
+    sla: ServiceLevels = field(default_factory=ServiceLevels)
+    invite_valid_for: timedelta = timedelta(days=7)
+    classification_rules: Path | None = None  # None: the rules shipped in bot/categories.toml
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def load_config(path: Path | None) -> Config:
+    if path is None:
+        return Config()
+    try:
+        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise ConfigError(f"{path}: {error}") from error
+    return config_from_dict(raw, source=str(path))
+
+
+def config_from_dict(raw: dict[str, Any], *, source: str = "config") -> Config:
+    estate = raw.get("estate", {})
+    sla_raw = raw.get("sla", {})
+    defaults = ServiceLevels()
+    sla_values: dict[str, timedelta] = {}
+    for name in ServiceLevels.__dataclass_fields__:
+        if name in sla_raw:
+            sla_values[name] = parse_duration(sla_raw[name], where=f"{source} [sla] {name}")
+        else:
+            sla_values[name] = getattr(defaults, name)
+    unknown = set(sla_raw) - set(ServiceLevels.__dataclass_fields__)
+    if unknown:
+        raise ConfigError(f"{source} [sla]: unknown setting(s) {', '.join(sorted(unknown))}")
+    timezone = str(estate.get("timezone", Config.timezone))
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ConfigError(f"{source} [estate] timezone: unknown timezone {timezone!r}") from error
+    rules = raw.get("classification", {}).get("rules")
+    invites = raw.get("invites", {})
+    return Config(
+        estate_name=str(estate.get("name", Config.estate_name)),
+        timezone=timezone,
+        sla=ServiceLevels(**sla_values),
+        invite_valid_for=parse_duration(
+            invites.get("valid_for", "7d"), where=f"{source} [invites] valid_for"
+        ),
+        classification_rules=Path(rules) if rules else None,
+    )

@@ -1,0 +1,134 @@
+"""`guanjia demo`: a scripted day at the estate, played by the real bot against the Bot API sandbox.
+
+Residents write (text and a photo), butlers accept, reply and resolve, a resident confirms and rates, a
+complaint from a VIP owner reaches the manager, a newcomer joins by invite code, and the day ends with the
+manager's digest. Then every person's chat is printed as they saw it.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TextIO
+from zoneinfo import ZoneInfo
+
+from bot.clock import ManualClock
+from bot.embedded import EmbeddedEstate, embedded_estate
+from bot.sandbox import ChatMessage, SandboxUser
+
+ROSTER = Path(__file__).with_name("demo_roster.csv")
+# A fixed morning, so the demo prints the same day every time.
+MORNING = datetime(2026, 11, 20, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+# Who appears in the printed day, in this order: (telegram id, how to introduce them).
+CAST = (
+    (1101, "张伟 · 业主 1-101"),
+    (1102, "Tom Baker · resident 1-101 (English)"),
+    (5001, "李娜 · 管家 A组"),
+    (3502, "陈静 · VIP 业主 3-502"),
+    (5101, "王强 · 管家 B组"),
+    (7001, "刘经理 · 项目经理"),
+    (2201, "周杰 · 业主 2-201 (joins by invite)"),
+)
+
+
+async def play(out: TextIO) -> int:
+    clock = ManualClock(MORNING)
+    with tempfile.TemporaryDirectory(prefix="guanjia-demo-") as workdir:
+        async with embedded_estate(Path(workdir), ROSTER.read_text(encoding="utf-8"), clock) as estate:
+            await _the_day(estate, clock)
+            await estate.settled()
+            _print_day(estate, out)
+    return 0
+
+
+async def _the_day(estate: EmbeddedEstate, clock: ManualClock) -> None:
+    sandbox = estate.sandbox
+    zhang = sandbox.user(1101, "张伟", language_code="zh-hans")
+    tom = sandbox.user(1102, "Tom", last_name="Baker", language_code="en")
+    lina = sandbox.user(5001, "李娜", language_code="zh-hans")
+    chen = sandbox.user(3502, "陈静", language_code="zh-hans")
+    wang = sandbox.user(5101, "王强", language_code="zh-hans")
+    manager = sandbox.user(7001, "刘经理", language_code="zh-hans")
+    zhou = sandbox.user(2201, "周杰", language_code="zh-hans")
+
+    # 09:00 An owner reports a dripping tap; it goes to his own team's first butler.
+    await zhang.send_text("厨房水龙头坏了，一直在滴水，麻烦尽快来看看")
+    card = await lina.wait_for("#1001")
+    clock.advance(timedelta(minutes=1))
+    await lina.press(card, "接单")
+    await zhang.wait_for("接单")
+
+    # 09:03 The butler answers by replying to the card; the owner adds a photo to the same ticket.
+    clock.advance(timedelta(minutes=2))
+    await lina.send_text("张先生您好，我 10 分钟后带维修师傅上门。", reply_to=card)
+    await zhang.wait_for("10 分钟后")
+    await zhang.send_photo(caption="就是这个水龙头")
+    await lina.wait_for(lambda m: m.kind == "photo")
+
+    # 09:40 Done: the butler resolves, the owner confirms, rates and leaves a comment.
+    clock.advance(timedelta(minutes=37))
+    await lina.press(await lina.wait_for(lambda m: any(m.buttons)), "已处理完毕")
+    question = await zhang.wait_for("解决了吗")
+    await zhang.press(question, "已解决")
+    stars = await zhang.wait_for("打分")
+    await zhang.press(stars, "★★★★★")
+    thanks = await zhang.wait_for("谢谢您的评价")
+    await zhang.send_text("师傅很专业，谢谢李娜！", reply_to=thanks)
+    await zhang.wait_for("已收到您对工单")
+
+    # 10:15 A VIP owner complains: her team's butler and the manager both get it at once.
+    clock.advance(timedelta(minutes=35))
+    await chen.send_text("投诉：楼上装修噪音太大，早上八点前就开始了")
+    await wang.wait_for("#1002")
+    alert = await manager.wait_for("抄送经理")
+    clock.advance(timedelta(minutes=5))
+    await manager.send_text("陈女士您好，我已联系楼上业主，今天起装修改到 9 点以后。", reply_to=alert)
+    await chen.wait_for("刘经理")
+    await wang.press(await wang.wait_for("#1002"), "接单")
+    await chen.wait_for("王强")
+
+    # 11:00 An English-speaking resident of unit 1-101 asks something; the same team's butler gets it.
+    clock.advance(timedelta(minutes=45))
+    await tom.send_text("The corridor light on floor 1 is broken")
+    await tom.wait_for("#1003")
+    await lina.wait_for("#1003")
+
+    # 11:30 An owner who was not on Telegram joins with his invite code and makes a request.
+    clock.advance(timedelta(minutes=30))
+    await zhou.send_command("/start", estate.invite_for("周杰"))
+    await zhou.wait_for("您好，周杰")
+    await zhou.send_text("请问下周停水的具体时间是什么时候？")
+    await zhou.wait_for("#1004")
+
+    # 18:00 The manager looks at the day.
+    clock.set(MORNING.replace(hour=18))
+    await manager.send_command("/digest")
+    await manager.wait_for("今日服务数据")
+
+
+def _print_day(estate: EmbeddedEstate, out: TextIO) -> None:
+    out.write("Guanjia demo: one day at the estate, as each person saw it in Telegram\n")
+    out.write("(→ what the person sent, ← what the bot sent them; [buttons] under a message)\n")
+    for telegram_id, title in CAST:
+        user: SandboxUser = estate.sandbox.user(telegram_id, title)
+        out.write(f"\n━━━━ {title} ━━━━\n")
+        for message in user.transcript:
+            out.write(_format(message))
+    out.write(
+        "\nThe day is over: every message above went through the real bot, its database and its outbox.\n"
+    )
+
+
+def _format(message: ChatMessage) -> str:
+    arrow = "←" if message.from_bot else "→"
+    body = message.content
+    if message.kind != "text":
+        body = f"[{message.kind}] {body}".rstrip()
+    lines = body.splitlines() or [""]
+    text = f"  {arrow} {lines[0]}\n" + "".join(f"    {line}\n" for line in lines[1:])
+    buttons = [label for row in message.buttons for label, _ in row]
+    if buttons:
+        text += "    " + " ".join(f"[{label}]" for label in buttons) + "\n"
+    return text

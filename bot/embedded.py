@@ -1,0 +1,87 @@
+"""The embedded default: the real bot against the built-in Bot API sandbox, on a fresh SQLite file.
+
+Used by `guanjia demo` and by the end-to-end tests, so both exercise exactly the production wiring:
+python-telegram-bot over HTTP on 127.0.0.1, the outbox sender, the database and the templates.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from bot.app import GuanjiaApplication, Settings, build_application, polling
+from bot.clock import Clock
+from bot.config import Config
+from bot.roster import ImportReport, import_roster
+from bot.sandbox import BotApiSandbox
+from storage.database import Database
+from storage.schema import outbox
+
+SANDBOX_TOKEN = "424242:SANDBOX-not-a-real-token"
+
+
+@dataclass
+class EmbeddedEstate:
+    sandbox: BotApiSandbox
+    application: GuanjiaApplication
+    db: Database  # a second connection pool, for tests and the demo to look at what the bot stored
+    roster: ImportReport
+
+    async def settled(self, timeout: float = 10.0) -> None:
+        """Wait until every update was handled and every queued message delivered."""
+        await self.sandbox.wait_idle(quiet=0.05, timeout=timeout)
+        async with self.db.engine.connect() as conn:
+            pending = (
+                await conn.execute(sa.select(sa.func.count()).where(outbox.c.status == "pending"))
+            ).scalar_one()
+        if pending:
+            await self.sandbox.wait_idle(quiet=0.2, timeout=timeout)
+
+    def invite_for(self, name: str) -> str:
+        return next(invite.code for invite in self.roster.invites if invite.name == name)
+
+
+async def load_roster(db: Database, csv_text: str, config: Config, clock: Clock) -> ImportReport:
+    async with db.begin() as conn:
+        report = await import_roster(
+            conn,
+            csv_text,
+            estate_name=config.estate_name,
+            timezone=config.timezone,
+            now=clock.now(),
+            invite_valid_for=config.invite_valid_for,
+        )
+        if not report.ok:
+            raise ValueError("roster has errors: " + "; ".join(report.errors))
+    return report
+
+
+@contextlib.asynccontextmanager
+async def embedded_estate(
+    workdir: Path, roster_csv: str, clock: Clock, config: Config | None = None
+) -> AsyncIterator[EmbeddedEstate]:
+    config = config or Config()
+    db_path = workdir / "guanjia.db"
+    db = await Database.open(db_path)
+    try:
+        report = await load_roster(db, roster_csv, config, clock)
+        async with BotApiSandbox(
+            token=SANDBOX_TOKEN, bot_username="guanjia_demo_bot", bot_name="管家"
+        ) as sandbox:
+            settings = Settings(
+                token=SANDBOX_TOKEN,
+                db_path=db_path,
+                api_url=sandbox.api_url,
+                config=config,
+                clock=clock,
+                rate_limit=False,
+            )
+            application = build_application(settings)
+            async with polling(application, poll_timeout=1.0):
+                yield EmbeddedEstate(sandbox, application, db, report)
+    finally:
+        await db.close()

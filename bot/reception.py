@@ -1,0 +1,65 @@
+"""Reception: knowing who writes, binding invite codes, greeting people and setting their command menu."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot import outbox, roster
+from bot.clock import Clock
+from bot.model import Person, Role
+from bot.notify import Notifier
+from storage import people as people_queries
+from storage.database import Database
+
+# The command menu each role sees; the descriptions come from each language's labels.j2.
+MENU: dict[Role, tuple[str, ...]] = {
+    Role.OWNER: ("my", "help"),
+    Role.RESIDENT: ("my", "help"),
+    Role.BUTLER: ("tasks", "help"),
+    Role.MANAGER: ("digest", "help"),
+}
+
+
+class Reception:
+    def __init__(self, db: Database, clock: Clock, notifier: Notifier) -> None:
+        self._db = db
+        self._clock = clock
+        self._notify = notifier
+
+    async def identify(self, telegram_id: int) -> Person | None:
+        async with self._db.engine.connect() as conn:
+            return await people_queries.person_by_telegram_id(conn, telegram_id)
+
+    async def welcome(self, person: Person) -> None:
+        async with self._db.begin() as conn:
+            await self._welcome(conn, person)
+
+    async def redeem(self, code: str, telegram_id: int) -> Person | None:
+        """Bind the account to the invite's person and welcome them; None if the code is not valid."""
+        async with self._db.begin() as conn:
+            person = await roster.redeem_invite(conn, code, telegram_id, self._clock.now())
+            if person is not None:
+                await self._welcome(conn, person)
+            return person
+
+    async def _welcome(self, conn: AsyncConnection, person: Person) -> None:
+        assert person.telegram_id is not None
+        commands = [
+            (name, self._notify.texts.label(person.language, f"command_{name}")) for name in MENU[person.role]
+        ]
+        await outbox.set_commands(conn, person.telegram_id, commands, now=self._clock.now())
+        team = await people_queries.team_name(conn, person.team_id)
+        await self._notify.tell(conn, person, "welcome", team=team)
+
+    async def help(self, person: Person) -> None:
+        async with self._db.begin() as conn:
+            await self._notify.tell(conn, person, "help")
+
+    async def tell(self, person: Person, template: str) -> None:
+        """A reply that changes nothing but still goes through the outbox, in order with the rest."""
+        async with self._db.begin() as conn:
+            await self._notify.tell(conn, person, template)
+
+    async def note_stranger(self, telegram_id: int, kind: str) -> None:
+        async with self._db.begin() as conn:
+            await roster.note_stranger(conn, telegram_id, kind, self._clock.now())

@@ -1,0 +1,37 @@
+"""The long-lived things the handlers use, opened in post_init and closed in post_shutdown."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, cast
+
+from telegram.ext import CallbackContext, ExtBot
+
+from bot.clock import Clock
+from bot.config import Config
+from bot.digest import Digest
+from bot.reception import Reception
+from bot.sender import OutboxSender
+from bot.texts import Texts
+from bot.tickets import TicketDesk
+from storage.database import Database
+
+
+@dataclass
+class Runtime:
+    config: Config
+    clock: Clock
+    db: Database
+    texts: Texts
+    reception: Reception
+    desk: TicketDesk
+    digest: Digest
+    sender: OutboxSender
+
+
+class GuanjiaContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+    """The handlers' context: `context.runtime` instead of reaching into bot_data by key."""
+
+    @property
+    def runtime(self) -> Runtime:
+        return cast(Runtime, self.application.bot_data["runtime"])

@@ -1,0 +1,5 @@
+import sys
+
+from bot.sandbox.cli import main
+
+sys.exit(main())

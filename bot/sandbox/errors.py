@@ -1,0 +1,23 @@
+"""The error a Bot API method answers with, carried as an exception through the handlers."""
+
+
+class ApiError(Exception):
+    """An error response: HTTP-like ``error_code`` plus the exact ``description`` text."""
+
+    def __init__(self, error_code: int, description: str) -> None:
+        super().__init__(description)
+        self.error_code = error_code
+        self.description = description
+
+
+def bad_request(reason: str) -> ApiError:
+    """400 with the "Bad Request: " prefix the real API puts on every client error."""
+    return ApiError(400, f"Bad Request: {reason}")
+
+
+def forbidden(reason: str) -> ApiError:
+    return ApiError(403, f"Forbidden: {reason}")
+
+
+NOT_FOUND = ApiError(404, "Not Found")
+UNAUTHORIZED = ApiError(401, "Unauthorized")

@@ -1,0 +1,62 @@
+"""Every text the bot sends, rendered from templates/<language>/ with HTML autoescaping.
+
+Whatever a person typed is escaped on the way in, so `<b>` or `&` arrives exactly as typed; only the
+templates' own markup is markup. Short labels (buttons, category and state names) live as variables in
+each language's labels.j2, so translators find every word in the templates folder.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import jinja2
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+LANGUAGES = ("zh", "en")
+DEFAULT_LANGUAGE = "zh"
+
+
+class Texts:
+    def __init__(self, zone: ZoneInfo, root: Path = TEMPLATES) -> None:
+        self._zone = zone
+        self._environments = {language: self._environment(root / language) for language in LANGUAGES}
+
+    def _environment(self, folder: Path) -> jinja2.Environment:
+        environment = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(folder),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=False,
+        )
+        labels = environment.get_template("labels.j2").module
+        environment.globals["L"] = labels
+        environment.filters["local"] = lambda moment: self._local(moment, labels)
+        environment.filters["no"] = ticket_no
+        return environment
+
+    def _local(self, moment: datetime, labels: Any) -> str:
+        return moment.astimezone(self._zone).strftime(str(labels.datetime_format))
+
+    def render(self, language: str, name: str, **context: Any) -> str:
+        """The HTML text of template `name` in `language` (falling back to the default language)."""
+        environment = self._environments.get(language, self._environments[DEFAULT_LANGUAGE])
+        return environment.get_template(f"{name}.j2").render(**context).strip()
+
+    def label(self, language: str, name: str, **context: Any) -> str:
+        """A short plain label from labels.j2, e.g. a button's text."""
+        environment = self._environments.get(language, self._environments[DEFAULT_LANGUAGE])
+        value = getattr(environment.globals["L"], name)
+        return str(value(**context) if callable(value) else value)
+
+    def template_names(self, language: str) -> list[str]:
+        return sorted(self._environments[language].list_templates(extensions=["j2"]))
+
+
+def ticket_no(number: int) -> str:
+    """Ticket numbers are always shown the same way: #1024."""
+    return f"#{number}"

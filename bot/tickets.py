@@ -1,0 +1,481 @@
+"""The ticket desk (工单): opening requests, relaying the conversation, accept, resolve, confirm, rate.
+
+Each public method is one decision and runs in one transaction: the ticket's new state, its event-log
+rows and every message it causes (outbox rows) are committed together or not at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot import outbox, routing
+from bot.classify import Classifier
+from bot.clock import Clock
+from bot.config import ServiceLevels
+from bot.model import Category, Incoming, Person, Role, Ticket, TicketState
+from bot.notify import Notifier
+from bot.outbox import Keyboard
+from storage import people as people_queries
+from storage import tickets as ticket_queries
+from storage.database import Database
+
+RATING_COMMENT = "rating_comment"  # a message that asks for an optional comment on a rating
+MANAGER_COPY_CATEGORIES = (Category.COMPLAINT, Category.EMERGENCY)
+
+
+class Outcome(StrEnum):
+    """What became of a button press; the person pressing it is told in a short answer."""
+
+    DONE = "done"
+    NOT_YOURS = "not_yours"
+    ALREADY = "already"  # the ticket has moved on since the button was shown
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class PressedOn:
+    """The message whose button was pressed, so its buttons can be retired."""
+
+    chat_id: int
+    message_id: int
+
+
+class TicketDesk:
+    def __init__(
+        self, db: Database, clock: Clock, notifier: Notifier, classifier: Classifier, sla: ServiceLevels
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._notify = notifier
+        self._classifier = classifier
+        self._sla = sla
+
+    # ---- a household member writes -------------------------------------------------------------
+
+    async def take_message(self, requester: Person, incoming: Incoming) -> Ticket:
+        """A resident's or owner's message: a new ticket, a follow-up, or the comment on a rating."""
+        async with self._db.begin() as conn:
+            now = self._clock.now()
+            earlier: Ticket | None = None
+            ticket: Ticket | None = None
+            if incoming.reply_to_message_id is not None:
+                ref = await outbox.find_message(conn, incoming.chat_id, incoming.reply_to_message_id)
+                replied = await ticket_queries.ticket_by_id(conn, ref.ticket_id) if ref else None
+                if replied is not None and replied.requester_id == requester.id:
+                    if ref and ref.expects == RATING_COMMENT and replied.rating_comment is None:
+                        return await self._comment(conn, requester, replied, incoming, now)
+                    if replied.state == TicketState.CLOSED:
+                        earlier = replied
+                    else:
+                        ticket = replied
+            else:
+                ticket = await ticket_queries.latest_open_ticket(
+                    conn, requester.id, now - self._sla.followup_window
+                )
+            if ticket is not None:
+                return await self._follow_up(conn, requester, ticket, incoming, now)
+            return await self._open(conn, requester, incoming, now, earlier)
+
+    async def _open(
+        self,
+        conn: AsyncConnection,
+        requester: Person,
+        incoming: Incoming,
+        now: datetime,
+        earlier: Ticket | None,
+    ) -> Ticket:
+        owner = requester
+        if requester.role == Role.RESIDENT:
+            owner = (
+                await people_queries.owner_of_unit(conn, requester.estate_id, requester.unit or "")
+                or requester
+            )
+        if owner.team_id is None:
+            raise ValueError(f"person {owner.id} has no team; the roster import should have refused that")
+        category = self._classifier.classify(incoming.text)
+        within = (
+            self._sla.emergency_feedback_within
+            if category == Category.EMERGENCY
+            else self._sla.feedback_within
+        )
+        butler = await routing.butler_for_team(conn, owner.team_id)
+        ticket = await ticket_queries.insert_ticket(
+            conn,
+            estate_id=requester.estate_id,
+            number=await ticket_queries.next_number(conn, requester.estate_id),
+            requester_id=requester.id,
+            owner_id=owner.id,
+            team_id=owner.team_id,
+            butler_id=butler.id if butler else None,
+            category=category.value,
+            state=TicketState.NEW.value,
+            summary=incoming.text[:500],
+            created_at=now,
+            due_at=now + within,
+            last_activity_at=now,
+        )
+        await ticket_queries.add_event(
+            conn,
+            ticket.id,
+            "created",
+            at=now,
+            actor_id=requester.id,
+            detail=_message_detail(incoming, follows=earlier.number if earlier else None),
+            chat_id=incoming.chat_id,
+            message_id=incoming.message_id,
+        )
+        await ticket_queries.add_event(
+            conn,
+            ticket.id,
+            "assigned" if butler else "unassigned",
+            at=now,
+            actor_id=None,
+            detail={"butler_id": butler.id, "butler": butler.name}
+            if butler
+            else {"reason": "nobody on duty"},
+        )
+        await self._notify.tell(
+            conn,
+            requester,
+            "ticket_opened",
+            ticket_id=ticket.id,
+            ticket=ticket,
+            butler=butler,
+            earlier=earlier,
+        )
+        team_name = await people_queries.team_name(conn, owner.team_id)
+        card: dict[str, Any] = {"ticket": ticket, "owner": owner, "requester": requester, "team": team_name}
+        if butler is not None:
+            card_row = await self._notify.tell(
+                conn,
+                butler,
+                "task_card",
+                ticket_id=ticket.id,
+                buttons=self._card_buttons(butler, ticket),
+                **card,
+            )
+            await self._show_media_after(conn, butler, incoming, ticket, card_row)
+        if butler is None or category in MANAGER_COPY_CATEGORIES or owner.vip:
+            for manager in await people_queries.managers_of_estate(conn, requester.estate_id):
+                row = await self._notify.tell(
+                    conn, manager, "manager_alert", ticket_id=ticket.id, butler=butler, **card
+                )
+                await self._show_media_after(conn, manager, incoming, ticket, row)
+        return ticket
+
+    async def _show_media_after(
+        self, conn: AsyncConnection, person: Person, incoming: Incoming, ticket: Ticket, card_row: int | None
+    ) -> None:
+        if incoming.is_media:
+            await self._notify.show_media(
+                conn, person, incoming, "media_header", ticket_id=ticket.id, reply_to=card_row, ticket=ticket
+            )
+
+    async def _follow_up(
+        self, conn: AsyncConnection, requester: Person, ticket: Ticket, incoming: Incoming, now: datetime
+    ) -> Ticket:
+        await ticket_queries.add_event(
+            conn,
+            ticket.id,
+            "message_from_resident",
+            at=now,
+            actor_id=requester.id,
+            detail=_message_detail(incoming),
+            chat_id=incoming.chat_id,
+            message_id=incoming.message_id,
+        )
+        ticket = await ticket_queries.update_ticket(conn, ticket.id, last_activity_at=now)
+        staff = await self._handler_of(conn, ticket)
+        for person in staff:
+            await self._relay(conn, person, ticket, requester, incoming)
+        await self._notify.tell(conn, requester, "followup_added", ticket_id=ticket.id, ticket=ticket)
+        return ticket
+
+    async def _handler_of(self, conn: AsyncConnection, ticket: Ticket) -> list[Person]:
+        """Who hears the resident's words: the ticket's butler, or the managers while nobody has it."""
+        if ticket.butler_id is not None:
+            return [await people_queries.person_by_id(conn, ticket.butler_id)]
+        return await people_queries.managers_of_estate(conn, ticket.estate_id)
+
+    async def _relay(
+        self, conn: AsyncConnection, to: Person, ticket: Ticket, sender: Person, incoming: Incoming
+    ) -> None:
+        template = "relay_to_staff" if sender.role.is_household else "relay_to_resident"
+        if incoming.is_media:
+            await self._notify.show_media(
+                conn, to, incoming, template, ticket_id=ticket.id, ticket=ticket, sender=sender
+            )
+        else:
+            await self._notify.tell(
+                conn, to, template, ticket_id=ticket.id, ticket=ticket, sender=sender, incoming=incoming
+            )
+
+    async def _comment(
+        self, conn: AsyncConnection, requester: Person, ticket: Ticket, incoming: Incoming, now: datetime
+    ) -> Ticket:
+        await ticket_queries.add_event(
+            conn,
+            ticket.id,
+            "commented",
+            at=now,
+            actor_id=requester.id,
+            detail=_message_detail(incoming),
+            chat_id=incoming.chat_id,
+            message_id=incoming.message_id,
+        )
+        ticket = await ticket_queries.update_ticket(
+            conn, ticket.id, rating_comment=incoming.text or f"[{incoming.kind}]"
+        )
+        await self._notify.tell(conn, requester, "comment_thanks", ticket_id=ticket.id, ticket=ticket)
+        if ticket.butler_id is not None:
+            butler = await people_queries.person_by_id(conn, ticket.butler_id)
+            await self._notify.tell(
+                conn, butler, "comment_to_butler", ticket_id=ticket.id, ticket=ticket, requester=requester
+            )
+        return ticket
+
+    # ---- staff write into a ticket ---------------------------------------------------------------
+
+    async def take_staff_message(self, staff: Person, incoming: Incoming) -> Outcome:
+        """A butler's or manager's message: relayed to the resident when it replies to a ticket message."""
+        async with self._db.begin() as conn:
+            now = self._clock.now()
+            ref = None
+            if incoming.reply_to_message_id is not None:
+                ref = await outbox.find_message(conn, incoming.chat_id, incoming.reply_to_message_id)
+            ticket = await ticket_queries.ticket_by_id(conn, ref.ticket_id) if ref else None
+            if ticket is None:
+                await self._notify.tell(conn, staff, "staff_reply_hint")
+                return Outcome.UNKNOWN
+            if not self._may_handle(staff, ticket):
+                await self._notify.tell(conn, staff, "not_your_ticket", ticket=ticket)
+                return Outcome.NOT_YOURS
+            await ticket_queries.add_event(
+                conn,
+                ticket.id,
+                f"message_from_{staff.role.value}",
+                at=now,
+                actor_id=staff.id,
+                detail=_message_detail(incoming),
+                chat_id=incoming.chat_id,
+                message_id=incoming.message_id,
+            )
+            ticket = await ticket_queries.update_ticket(conn, ticket.id, last_activity_at=now)
+            requester = await people_queries.person_by_id(conn, ticket.requester_id)
+            await self._relay(conn, requester, ticket, staff, incoming)
+            await self._notify.tell(
+                conn, staff, "staff_message_relayed", ticket_id=ticket.id, ticket=ticket, requester=requester
+            )
+            return Outcome.DONE
+
+    @staticmethod
+    def _may_handle(staff: Person, ticket: Ticket) -> bool:
+        if staff.role == Role.MANAGER:
+            return staff.estate_id == ticket.estate_id
+        return staff.role == Role.BUTLER and staff.team_id == ticket.team_id
+
+    # ---- the butler's buttons --------------------------------------------------------------------
+
+    async def accept(self, butler: Person, ticket_id: int, pressed: PressedOn) -> Outcome:
+        async with self._db.begin() as conn:
+            ticket = await ticket_queries.ticket_by_id(conn, ticket_id)
+            if ticket is None:
+                return Outcome.UNKNOWN
+            if ticket.butler_id != butler.id:
+                return Outcome.NOT_YOURS
+            if ticket.state != TicketState.NEW:
+                return Outcome.ALREADY
+            now = self._clock.now()
+            ticket = await ticket_queries.update_ticket(
+                conn, ticket.id, state=TicketState.ACCEPTED.value, accepted_at=now, last_activity_at=now
+            )
+            await ticket_queries.add_event(conn, ticket.id, "accepted", at=now, actor_id=butler.id)
+            await self._retire_buttons(conn, pressed, self._card_buttons(butler, ticket))
+            requester = await people_queries.person_by_id(conn, ticket.requester_id)
+            await self._notify.tell(
+                conn, requester, "ticket_accepted", ticket_id=ticket.id, ticket=ticket, butler=butler
+            )
+            return Outcome.DONE
+
+    async def resolve(self, butler: Person, ticket_id: int, pressed: PressedOn) -> Outcome:
+        async with self._db.begin() as conn:
+            ticket = await ticket_queries.ticket_by_id(conn, ticket_id)
+            if ticket is None:
+                return Outcome.UNKNOWN
+            if ticket.butler_id != butler.id:
+                return Outcome.NOT_YOURS
+            if ticket.state not in (TicketState.NEW, TicketState.ACCEPTED):
+                return Outcome.ALREADY
+            now = self._clock.now()
+            ticket = await ticket_queries.update_ticket(
+                conn,
+                ticket.id,
+                state=TicketState.RESOLVED.value,
+                accepted_at=ticket.accepted_at or now,
+                resolved_at=now,
+                last_activity_at=now,
+            )
+            await ticket_queries.add_event(conn, ticket.id, "resolved", at=now, actor_id=butler.id)
+            await self._retire_buttons(conn, pressed, None)
+            requester = await people_queries.person_by_id(conn, ticket.requester_id)
+            await self._notify.tell(
+                conn,
+                requester,
+                "ticket_resolved",
+                ticket_id=ticket.id,
+                ticket=ticket,
+                butler=butler,
+                buttons=[
+                    [
+                        self._notify.button(requester, "button_confirm", f"confirm:{ticket.id}"),
+                        self._notify.button(requester, "button_reopen", f"reopen:{ticket.id}"),
+                    ]
+                ],
+            )
+            return Outcome.DONE
+
+    def _card_buttons(self, butler: Person, ticket: Ticket) -> Keyboard:
+        resolve = self._notify.button(butler, "button_resolve", f"resolve:{ticket.id}")
+        if ticket.state == TicketState.NEW:
+            return [[self._notify.button(butler, "button_accept", f"accept:{ticket.id}"), resolve]]
+        return [[resolve]]
+
+    # ---- the resident's buttons ------------------------------------------------------------------
+
+    async def confirm(self, requester: Person, ticket_id: int, pressed: PressedOn) -> Outcome:
+        async with self._db.begin() as conn:
+            ticket, outcome = await self._requesters_ticket(conn, requester, ticket_id, TicketState.RESOLVED)
+            if ticket is None:
+                return outcome
+            now = self._clock.now()
+            ticket = await ticket_queries.update_ticket(
+                conn, ticket.id, state=TicketState.CLOSED.value, closed_at=now, last_activity_at=now
+            )
+            await ticket_queries.add_event(conn, ticket.id, "confirmed", at=now, actor_id=requester.id)
+            await self._retire_buttons(conn, pressed, None)
+            stars = [
+                self._notify.button(requester, "button_stars", f"rate:{ticket.id}:{n}", stars=n)
+                for n in range(1, 6)
+            ]
+            await self._notify.tell(
+                conn, requester, "rate_ask", ticket_id=ticket.id, ticket=ticket, buttons=[stars]
+            )
+            if ticket.butler_id is not None:
+                butler = await people_queries.person_by_id(conn, ticket.butler_id)
+                await self._notify.tell(
+                    conn,
+                    butler,
+                    "confirmed_to_butler",
+                    ticket_id=ticket.id,
+                    ticket=ticket,
+                    requester=requester,
+                )
+            return Outcome.DONE
+
+    async def reopen(self, requester: Person, ticket_id: int, pressed: PressedOn) -> Outcome:
+        """ "Not yet": the ticket goes back to the same butler, who must see it through."""
+        async with self._db.begin() as conn:
+            ticket, outcome = await self._requesters_ticket(conn, requester, ticket_id, TicketState.RESOLVED)
+            if ticket is None:
+                return outcome
+            now = self._clock.now()
+            ticket = await ticket_queries.update_ticket(
+                conn,
+                ticket.id,
+                state=TicketState.ACCEPTED.value,
+                resolved_at=None,
+                reopen_count=ticket.reopen_count + 1,
+                last_activity_at=now,
+            )
+            await ticket_queries.add_event(conn, ticket.id, "reopened", at=now, actor_id=requester.id)
+            await self._retire_buttons(conn, pressed, None)
+            butler = await people_queries.person_by_id(conn, ticket.butler_id) if ticket.butler_id else None
+            await self._notify.tell(
+                conn, requester, "ticket_reopened", ticket_id=ticket.id, ticket=ticket, butler=butler
+            )
+            if butler is not None:
+                await self._notify.tell(
+                    conn,
+                    butler,
+                    "reopened_to_butler",
+                    ticket_id=ticket.id,
+                    ticket=ticket,
+                    requester=requester,
+                    buttons=self._card_buttons(butler, ticket),
+                )
+            return Outcome.DONE
+
+    async def rate(self, requester: Person, ticket_id: int, stars: int, pressed: PressedOn) -> Outcome:
+        async with self._db.begin() as conn:
+            ticket, outcome = await self._requesters_ticket(conn, requester, ticket_id, TicketState.CLOSED)
+            if ticket is None:
+                return outcome
+            if ticket.rating is not None or not 1 <= stars <= 5:
+                return Outcome.ALREADY
+            now = self._clock.now()
+            ticket = await ticket_queries.update_ticket(conn, ticket.id, rating=stars, last_activity_at=now)
+            await ticket_queries.add_event(
+                conn, ticket.id, "rated", at=now, actor_id=requester.id, detail={"stars": stars}
+            )
+            await self._retire_buttons(conn, pressed, None)
+            await self._notify.tell(
+                conn,
+                requester,
+                "rated_thanks",
+                ticket_id=ticket.id,
+                ticket=ticket,
+                force_reply=True,
+                expects=RATING_COMMENT,
+            )
+            if ticket.butler_id is not None:
+                butler = await people_queries.person_by_id(conn, ticket.butler_id)
+                await self._notify.tell(
+                    conn, butler, "rating_to_butler", ticket_id=ticket.id, ticket=ticket, requester=requester
+                )
+            return Outcome.DONE
+
+    async def _requesters_ticket(
+        self, conn: AsyncConnection, requester: Person, ticket_id: int, state: TicketState
+    ) -> tuple[Ticket | None, Outcome]:
+        """The ticket if it is this requester's and in `state`; otherwise why not."""
+        ticket = await ticket_queries.ticket_by_id(conn, ticket_id)
+        if ticket is None:
+            return None, Outcome.UNKNOWN
+        if ticket.requester_id != requester.id:
+            return None, Outcome.NOT_YOURS
+        if ticket.state != state:
+            return None, Outcome.ALREADY
+        return ticket, Outcome.DONE
+
+    async def _retire_buttons(
+        self, conn: AsyncConnection, pressed: PressedOn, buttons: Keyboard | None
+    ) -> None:
+        """Replace the buttons of the pressed message, so a stale button is not pressed twice."""
+        row = await outbox.row_of_card(conn, pressed.chat_id, pressed.message_id)
+        if row is not None:
+            await outbox.edit_buttons(conn, pressed.chat_id, row, buttons, now=self._clock.now())
+
+    # ---- lists -----------------------------------------------------------------------------------
+
+    async def show_my_tickets(self, requester: Person) -> None:
+        async with self._db.begin() as conn:
+            tickets = await ticket_queries.tickets_of_requester(conn, requester.id)
+            await self._notify.tell(conn, requester, "my_tickets", tickets=tickets)
+
+    async def show_tasks(self, butler: Person) -> None:
+        async with self._db.begin() as conn:
+            tickets = await ticket_queries.open_tickets_of_butler(conn, butler.id)
+            await self._notify.tell(conn, butler, "tasks", tickets=tickets, now=self._clock.now())
+
+
+def _message_detail(incoming: Incoming, **extra: object) -> dict[str, object]:
+    detail: dict[str, object] = {"kind": incoming.kind, "text": incoming.text}
+    if incoming.file_id:
+        detail["file_id"] = incoming.file_id
+    detail.update({key: value for key, value in extra.items() if value is not None})
+    return detail

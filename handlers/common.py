@@ -1,0 +1,129 @@
+"""What every audience shares: who is writing, /start and /help, strangers, and reading a message."""
+
+from __future__ import annotations
+
+from telegram import Message, Update, User
+
+from bot.model import Incoming, Person, Role
+from bot.runtime import GuanjiaContext
+from bot.texts import DEFAULT_LANGUAGE
+
+
+def stranger_language(user: User | None) -> str:
+    code = (user.language_code or "") if user else ""
+    return "en" if code.startswith("en") else DEFAULT_LANGUAGE
+
+
+async def identify(update: Update, context: GuanjiaContext, attempt: str) -> Person | None:
+    """The person the roster knows by this account, or None after politely turning a stranger away.
+
+    Of a stranger only the attempt is kept (who and when), never what they wrote.
+    """
+    user = update.effective_user
+    if user is None:
+        return None
+    runtime = context.runtime
+    person = await runtime.reception.identify(user.id)
+    if person is not None:
+        return person
+    await runtime.reception.note_stranger(user.id, attempt)
+    refusal = runtime.texts.render(stranger_language(user), "stranger")
+    if update.callback_query is not None:
+        await update.callback_query.answer(runtime.texts.label(stranger_language(user), "answer_not_yours"))
+    elif update.effective_message is not None:
+        await update.effective_message.reply_html(refusal)
+    return None
+
+
+def incoming_from(message: Message) -> Incoming | None:
+    """What the person sent, or None for a kind a ticket cannot hold (a sticker, a poll ...)."""
+    kind, file_id = _kind_and_file(message)
+    if kind is None:
+        return None
+    return Incoming(
+        kind=kind,
+        chat_id=message.chat_id,
+        message_id=message.message_id,
+        text=message.text if message.text is not None else (message.caption or ""),
+        file_id=file_id,
+        reply_to_message_id=message.reply_to_message.message_id if message.reply_to_message else None,
+    )
+
+
+def _kind_and_file(message: Message) -> tuple[str | None, str | None]:
+    if message.text is not None:
+        return "text", None
+    if message.photo:
+        return "photo", message.photo[-1].file_id  # the largest size
+    for kind in ("video", "voice", "audio", "document"):
+        media = getattr(message, kind)
+        if media is not None:
+            return kind, str(media.file_id)
+    if message.location is not None:
+        return "location", None
+    return None, None
+
+
+async def start(update: Update, context: GuanjiaContext) -> None:
+    """/start, or /start CODE from an invite's deep link."""
+    user = update.effective_user
+    if user is None or update.effective_message is None:
+        return
+    reception = context.runtime.reception
+    person = await reception.identify(user.id)
+    if person is not None:
+        await reception.welcome(person)
+        return
+    code = context.args[0] if context.args else ""
+    if code and await reception.redeem(code, user.id) is not None:
+        return
+    await reception.note_stranger(user.id, "start_with_code" if code else "start")
+    template = "invite_invalid" if code else "stranger"
+    await update.effective_message.reply_html(context.runtime.texts.render(stranger_language(user), template))
+
+
+async def help_command(update: Update, context: GuanjiaContext) -> None:
+    person = await identify(update, context, "help")
+    if person is not None:
+        await context.runtime.reception.help(person)
+
+
+async def unknown_command(update: Update, context: GuanjiaContext) -> None:
+    person = await identify(update, context, "command")
+    if person is not None:
+        await context.runtime.reception.tell(person, "unknown_command")
+
+
+async def on_message(update: Update, context: GuanjiaContext) -> None:
+    """Any message that is not a command: a resident's request, or a butler's or manager's reply."""
+    message = update.effective_message
+    person = await identify(update, context, "message")
+    if person is None or message is None:
+        return
+    incoming = incoming_from(message)
+    runtime = context.runtime
+    if incoming is None:
+        await runtime.reception.tell(person, "unsupported_kind")
+    elif person.role.is_household:
+        await runtime.desk.take_message(person, incoming)
+    else:
+        await runtime.desk.take_staff_message(person, incoming)
+
+
+async def stale_button(update: Update, context: GuanjiaContext) -> None:
+    """A button whose data no handler knows: forged, or from an older version of the bot."""
+    query = update.callback_query
+    if query is None:
+        return
+    person = await identify(update, context, "button")
+    if person is not None:
+        await query.answer(context.runtime.texts.label(person.language, "answer_unknown"))
+
+
+async def wake_sender(update: Update, context: GuanjiaContext) -> None:
+    """Runs after every update: whatever the handlers committed to the outbox goes out now."""
+    context.runtime.sender.wake()
+
+
+def is_role(person: Person, *roles: Role) -> bool:
+    return person.role in roles

@@ -1,0 +1,87 @@
+"""Opening the database: the engine, SQLite's durability settings, and schema migrations."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    # Durability first: WAL with a full fsync at every commit, so a committed ticket survives a power cut.
+    dbapi_connection.isolation_level = None  # we issue BEGIN ourselves, see _begin_immediate
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def _begin_immediate(connection: sa.Connection) -> None:
+    # Take the write lock at BEGIN: a read-then-write transaction can then never fail half-way with
+    # "database is locked" when another process (a CLI import) writes at the same time; it waits instead.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _configure(engine: sa.Engine) -> None:
+    event.listen(engine, "connect", _tune_sqlite)
+    event.listen(engine, "begin", _begin_immediate)
+
+
+def _alembic_config(connection: sa.Connection) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def migrate(path: Path) -> None:
+    """Bring the database at `path` to the newest schema version (creating it if needed)."""
+    engine = sa.create_engine(f"sqlite:///{path}")
+    _configure(engine)
+    try:
+        with engine.connect() as connection:
+            command.upgrade(_alembic_config(connection), "head")
+            connection.commit()
+    finally:
+        engine.dispose()
+
+
+def schema_version(connection: sa.Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+class Database:
+    """The one way into the database; every decision runs in `async with db.begin() as conn`."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    @classmethod
+    async def open(cls, path: Path) -> Database:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        await asyncio.to_thread(migrate, path)
+        engine = create_async_engine(f"sqlite+aiosqlite:///{path}")
+        _configure(engine.sync_engine)
+        return cls(engine)
+
+    def begin(self) -> Any:
+        """One transaction: committed when the block ends, rolled back if it raises."""
+        return self.engine.begin()
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+__all__ = ["AsyncConnection", "Database", "migrate", "schema_version"]

@@ -1,0 +1,99 @@
+"""Queries about who is who: people, teams, estates, invites."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.model import Person, Role
+from storage.schema import estates, people, teams
+
+
+def to_person(row: Row[Any]) -> Person:
+    return Person(
+        id=row.id,
+        estate_id=row.estate_id,
+        role=Role(row.role),
+        name=row.name,
+        team_id=row.team_id,
+        unit=row.unit,
+        telegram_id=row.telegram_id,
+        phone=row.phone,
+        language=row.language,
+        vip=bool(row.vip),
+        on_duty=bool(row.on_duty),
+    )
+
+
+async def person_by_telegram_id(conn: AsyncConnection, telegram_id: int) -> Person | None:
+    row = (await conn.execute(sa.select(people).where(people.c.telegram_id == telegram_id))).first()
+    return to_person(row) if row is not None else None
+
+
+async def person_by_id(conn: AsyncConnection, person_id: int) -> Person:
+    row = (await conn.execute(sa.select(people).where(people.c.id == person_id))).one()
+    return to_person(row)
+
+
+async def owner_of_unit(conn: AsyncConnection, estate_id: int, unit: str) -> Person | None:
+    row = (
+        await conn.execute(
+            sa.select(people)
+            .where(people.c.estate_id == estate_id, people.c.role == Role.OWNER, people.c.unit == unit)
+            .order_by(people.c.id)
+            .limit(1)
+        )
+    ).first()
+    return to_person(row) if row is not None else None
+
+
+async def butlers_of_team(conn: AsyncConnection, team_id: int) -> list[Person]:
+    """The team's butlers, designated first butler first."""
+    rows = await conn.execute(
+        sa.select(people)
+        .where(people.c.team_id == team_id, people.c.role == Role.BUTLER)
+        .order_by(people.c.team_rank, people.c.id)
+    )
+    return [to_person(row) for row in rows]
+
+
+async def managers_of_estate(conn: AsyncConnection, estate_id: int) -> list[Person]:
+    rows = await conn.execute(
+        sa.select(people)
+        .where(people.c.estate_id == estate_id, people.c.role == Role.MANAGER)
+        .order_by(people.c.id)
+    )
+    return [to_person(row) for row in rows]
+
+
+async def team_name(conn: AsyncConnection, team_id: int | None) -> str | None:
+    if team_id is None:
+        return None
+    return (await conn.execute(sa.select(teams.c.name).where(teams.c.id == team_id))).scalar()
+
+
+async def estate_timezone(conn: AsyncConnection, estate_id: int) -> str:
+    zone = (await conn.execute(sa.select(estates.c.timezone).where(estates.c.id == estate_id))).scalar_one()
+    return str(zone)
+
+
+async def ensure_estate(conn: AsyncConnection, name: str, timezone: str) -> int:
+    estate_id = (await conn.execute(sa.select(estates.c.id).where(estates.c.name == name))).scalar()
+    if estate_id is not None:
+        await conn.execute(estates.update().where(estates.c.id == estate_id).values(timezone=timezone))
+        return int(estate_id)
+    result = await conn.execute(estates.insert().values(name=name, timezone=timezone))
+    return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+
+async def ensure_team(conn: AsyncConnection, estate_id: int, name: str) -> int:
+    team_id = (
+        await conn.execute(sa.select(teams.c.id).where(teams.c.estate_id == estate_id, teams.c.name == name))
+    ).scalar()
+    if team_id is not None:
+        return int(team_id)
+    result = await conn.execute(teams.insert().values(estate_id=estate_id, name=name))
+    return int(result.inserted_primary_key[0])  # type: ignore[index]

@@ -1,0 +1,139 @@
+"""Queries about tickets and their append-only event log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.model import OPEN_STATES, Category, Ticket, TicketState
+from storage.schema import ticket_events, tickets
+
+
+def to_ticket(row: Row[Any]) -> Ticket:
+    return Ticket(
+        id=row.id,
+        estate_id=row.estate_id,
+        number=row.number,
+        requester_id=row.requester_id,
+        owner_id=row.owner_id,
+        team_id=row.team_id,
+        butler_id=row.butler_id,
+        category=Category(row.category),
+        state=TicketState(row.state),
+        summary=row.summary,
+        created_at=row.created_at,
+        due_at=row.due_at,
+        accepted_at=row.accepted_at,
+        resolved_at=row.resolved_at,
+        closed_at=row.closed_at,
+        last_activity_at=row.last_activity_at,
+        reopen_count=row.reopen_count,
+        rating=row.rating,
+        rating_comment=row.rating_comment,
+    )
+
+
+async def ticket_by_id(conn: AsyncConnection, ticket_id: int) -> Ticket | None:
+    row = (await conn.execute(sa.select(tickets).where(tickets.c.id == ticket_id))).first()
+    return to_ticket(row) if row is not None else None
+
+
+async def next_number(conn: AsyncConnection, estate_id: int) -> int:
+    """The next ticket number of the estate; numbers start at 1001 so they read as ticket numbers."""
+    highest = (
+        await conn.execute(sa.select(sa.func.max(tickets.c.number)).where(tickets.c.estate_id == estate_id))
+    ).scalar()
+    return int(highest or 1000) + 1
+
+
+async def insert_ticket(conn: AsyncConnection, **values: Any) -> Ticket:
+    result = await conn.execute(tickets.insert().values(**values))
+    ticket_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+    ticket = await ticket_by_id(conn, ticket_id)
+    assert ticket is not None
+    return ticket
+
+
+async def update_ticket(conn: AsyncConnection, ticket_id: int, **values: Any) -> Ticket:
+    await conn.execute(tickets.update().where(tickets.c.id == ticket_id).values(**values))
+    ticket = await ticket_by_id(conn, ticket_id)
+    assert ticket is not None
+    return ticket
+
+
+async def add_event(
+    conn: AsyncConnection,
+    ticket_id: int,
+    kind: str,
+    *,
+    at: datetime,
+    actor_id: int | None,
+    detail: dict[str, Any] | None = None,
+    chat_id: int | None = None,
+    message_id: int | None = None,
+) -> None:
+    await conn.execute(
+        ticket_events.insert().values(
+            ticket_id=ticket_id,
+            kind=kind,
+            at=at,
+            actor_id=actor_id,
+            detail=detail or {},
+            chat_id=chat_id,
+            message_id=message_id,
+        )
+    )
+
+
+async def latest_open_ticket(
+    conn: AsyncConnection, requester_id: int, active_since: datetime
+) -> Ticket | None:
+    """The requester's most recently active open ticket, if it was active since `active_since`."""
+    row = (
+        await conn.execute(
+            sa.select(tickets)
+            .where(
+                tickets.c.requester_id == requester_id,
+                tickets.c.state.in_(OPEN_STATES),
+                tickets.c.last_activity_at >= active_since,
+            )
+            .order_by(tickets.c.last_activity_at.desc(), tickets.c.id.desc())
+            .limit(1)
+        )
+    ).first()
+    return to_ticket(row) if row is not None else None
+
+
+async def tickets_of_requester(conn: AsyncConnection, requester_id: int, limit: int = 15) -> list[Ticket]:
+    rows = await conn.execute(
+        sa.select(tickets)
+        .where(tickets.c.requester_id == requester_id)
+        .order_by(tickets.c.id.desc())
+        .limit(limit)
+    )
+    return [to_ticket(row) for row in rows]
+
+
+async def open_tickets_of_butler(conn: AsyncConnection, butler_id: int) -> list[Ticket]:
+    rows = await conn.execute(
+        sa.select(tickets)
+        .where(tickets.c.butler_id == butler_id, tickets.c.state.in_(OPEN_STATES))
+        .order_by(tickets.c.due_at, tickets.c.id)
+    )
+    return [to_ticket(row) for row in rows]
+
+
+async def events_of(conn: AsyncConnection, ticket_id: int) -> list[Row[Any]]:
+    return list(
+        (
+            await conn.execute(
+                sa.select(ticket_events)
+                .where(ticket_events.c.ticket_id == ticket_id)
+                .order_by(ticket_events.c.id)
+            )
+        ).all()
+    )
