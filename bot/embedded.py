@@ -6,6 +6,7 @@ python-telegram-bot over HTTP on 127.0.0.1, the outbox sender, the database and 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -30,16 +31,26 @@ class EmbeddedEstate:
     application: GuanjiaApplication
     db: Database  # a second connection pool, for tests and the demo to look at what the bot stored
     roster: ImportReport
+    db_path: Path
 
     async def settled(self, timeout: float = 10.0) -> None:
-        """Wait until every update was handled and every queued message delivered."""
-        await self.sandbox.wait_idle(quiet=0.05, timeout=timeout)
-        async with self.db.engine.connect() as conn:
-            pending = (
-                await conn.execute(sa.select(sa.func.count()).where(outbox.c.status == "pending"))
-            ).scalar_one()
-        if pending:
-            await self.sandbox.wait_idle(quiet=0.2, timeout=timeout)
+        """Wait until every update was handled and every queued message delivered.
+
+        Used before asserting that something did NOT arrive: quiet on the wire, nothing queued in
+        python-telegram-bot, nothing pending in the outbox.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            await self.sandbox.wait_idle(quiet=0.1, timeout=max(0.1, deadline - loop.time()))
+            async with self.db.engine.connect() as conn:
+                pending = (
+                    await conn.execute(sa.select(sa.func.count()).where(outbox.c.status == "pending"))
+                ).scalar_one()
+            if pending == 0 and self.application.update_queue.empty():
+                return
+            if loop.time() > deadline:
+                raise AssertionError(f"not settled after {timeout}s: {pending} outbox rows pending")
 
     def invite_for(self, name: str) -> str:
         return next(invite.code for invite in self.roster.invites if invite.name == name)
@@ -82,6 +93,6 @@ async def embedded_estate(
             )
             application = build_application(settings)
             async with polling(application, poll_timeout=1.0):
-                yield EmbeddedEstate(sandbox, application, db, report)
+                yield EmbeddedEstate(sandbox, application, db, report, db_path)
     finally:
         await db.close()

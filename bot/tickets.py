@@ -149,7 +149,13 @@ class TicketDesk:
             earlier=earlier,
         )
         team_name = await people_queries.team_name(conn, owner.team_id)
-        card: dict[str, Any] = {"ticket": ticket, "owner": owner, "requester": requester, "team": team_name}
+        card: dict[str, Any] = {
+            "ticket": ticket,
+            "owner": owner,
+            "requester": requester,
+            "team": team_name,
+            "incoming": incoming,
+        }
         if butler is not None:
             card_row = await self._notify.tell(
                 conn,

@@ -57,3 +57,28 @@ async def estate(tmp_path: Path, clock: ManualClock) -> AsyncIterator[EmbeddedEs
     async with embedded_estate(tmp_path, ROSTER, clock) as running:
         yield running
         assert running.sandbox.rejections == [], "the bot sent something the Bot API would refuse"
+
+
+class Cast:
+    """The test estate's people as Telegram users of the sandbox."""
+
+    def __init__(self, estate: EmbeddedEstate) -> None:
+        user = estate.sandbox.user
+        self.manager = user(900, "Liu", language_code="en")
+        self.a1 = user(101, "A1", language_code="en")
+        self.a2 = user(102, "A2", language_code="en")
+        self.a3 = user(103, "A3", language_code="en")
+        self.b1 = user(201, "B1", language_code="en")
+        self.b2 = user(202, "B2", language_code="en")
+        self.zhang = user(1101, "Zhang", language_code="en")  # owner, team A
+        self.tom = user(1102, "Tom", language_code="en")  # resident of Zhang's unit
+        self.sun = user(1302, "孙梅", language_code="zh-hans")  # owner, team A, Chinese
+        self.chen = user(3502, "Chen", language_code="en")  # VIP owner, team B
+        self.wu = user(3601, "Wu", language_code="en")  # owner, team B
+        self.zhou = user(2201, "Zhou", language_code="en")  # owner, team B, not bound yet
+        self.stranger = user(666, "Mallory", language_code="en")
+
+
+@pytest.fixture
+def cast(estate: EmbeddedEstate) -> Cast:
+    return Cast(estate)

@@ -1,0 +1,124 @@
+"""Bad input gets a clear, polite answer and changes nothing."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from bot.embedded import EmbeddedEstate
+from storage.schema import ticket_events, tickets
+from tests.conftest import Cast
+
+
+async def _snapshot(estate: EmbeddedEstate) -> tuple[list[tuple[object, ...]], int]:
+    async with estate.db.engine.connect() as conn:
+        rows = [tuple(r) for r in (await conn.execute(sa.select(tickets).order_by(tickets.c.id))).all()]
+        events = (await conn.execute(sa.select(sa.func.count()).select_from(ticket_events))).scalar_one()
+    return rows, events
+
+
+async def test_forged_and_stale_buttons_change_nothing(estate: EmbeddedEstate, cast: Cast) -> None:
+    await cast.zhang.send_text("Gate intercom broken")
+    card = await cast.a1.wait_for("#1001")
+    ack = await cast.zhang.wait_for("#1001")
+    await estate.settled()
+    before = await _snapshot(estate)
+
+    # A resident forging the butler's button on their own message.
+    answer = await cast.zhang.wait_for_answer(await cast.zhang.press_data(ack, "accept:1"))
+    assert answer["text"] == "This is not your ticket; nothing was changed"
+    # Another team member of the same team: the ticket is A1's.
+    a2_message = await cast.a2.send_text("hello")  # gives A2 a message to press on
+    del a2_message
+    hint = await cast.a2.wait_for("did not go to anyone")
+    answer = await cast.a2.wait_for_answer(await cast.a2.press_data(hint, "resolve:1"))
+    assert answer["text"] == "This is not your ticket; nothing was changed"
+    # Another owner trying to confirm or rate someone else's ticket.
+    wu_hint = await cast.wu.send_text("just saying hi")
+    del wu_hint
+    wu_ack = await cast.wu.wait_for("#1002")
+    for forged in ("confirm:1", "reopen:1", "rate:1:1"):
+        answer = await cast.wu.wait_for_answer(await cast.wu.press_data(wu_ack, forged))
+        assert answer["text"] == "This is not your ticket; nothing was changed"
+    # Confirming a ticket that was never resolved: stale, not applied.
+    answer = await cast.zhang.wait_for_answer(await cast.zhang.press_data(ack, "confirm:1"))
+    assert answer["text"] == "This ticket has moved on; the button no longer applies"
+    # Garbage and unknown tickets.
+    for junk in ("accept:999", "drop table", "rate:1:9"):
+        answer = await cast.a1.wait_for_answer(await cast.a1.press_data(card, junk))
+        assert answer["text"] in (
+            "This button no longer works",
+            "This is not your ticket; nothing was changed",
+        )
+    # A stranger pressing anything.
+    await cast.stranger.send_text("hi")
+    refusal = await cast.stranger.wait_for("only for the registered")
+    answer = await cast.stranger.wait_for_answer(await cast.stranger.press_data(refusal, "accept:1"))
+    assert answer["text"] == "This is not your ticket; nothing was changed"
+    await estate.settled()
+
+    tickets_after, _ = await _snapshot(estate)
+    assert tickets_after[0] == before[0][0]  # ticket #1001 exactly as it was
+
+    # And a button pressed twice acts once.
+    await cast.a1.press(card, "Accept")
+    await cast.zhang.wait_for("accepted by your butler")
+    answer = await cast.a1.wait_for_answer(await cast.a1.press_data(card, "accept:1"))
+    assert answer["text"] == "This ticket has moved on; the button no longer applies"
+    await estate.settled()
+    assert sum("accepted by" in m.content for m in cast.zhang.inbox) == 1
+
+
+async def test_an_unsupported_kind_is_answered_and_nothing_is_opened(
+    estate: EmbeddedEstate, cast: Cast
+) -> None:
+    await cast.zhang.send_sticker()
+    reply = await cast.zhang.wait_for("can't take this kind of message")
+    assert "nothing was recorded" in reply.content
+    await cast.zhang.send_raw_message({"contact": {"phone_number": "+86 138 0000 0000", "first_name": "Li"}})
+    await cast.zhang.wait_for_count(2)
+    await estate.settled()
+    assert await _snapshot(estate) == ([], 0)
+
+
+async def test_a_butler_message_without_a_ticket_is_not_lost_silently(
+    estate: EmbeddedEstate, cast: Cast
+) -> None:
+    await cast.a1.send_text("Who is this going to?")
+    hint = await cast.a1.wait_for("did not go to anyone")
+    assert "reply to the ticket's card" in hint.content
+    await estate.settled()
+    assert all(user.inbox == [] for user in (cast.zhang, cast.tom, cast.sun))
+
+
+async def test_what_a_resident_types_arrives_as_typed_never_as_markup(
+    estate: EmbeddedEstate, cast: Cast
+) -> None:
+    typed = 'Fix <b>this</b> & <a href="http://evil.example">that</a> </i> &amp;'
+    await cast.zhang.send_text(typed)
+    card = await cast.a1.wait_for("#1001")
+    assert typed in card.content
+    assert card.html is not None and "&lt;b&gt;this&lt;/b&gt; &amp; &lt;a href=" in card.html
+    await cast.a1.send_text("<i>not italic</i> & fine", reply_to=card)
+    relayed = await cast.zhang.wait_for("not italic")
+    assert relayed.text is not None and relayed.text.endswith("<i>not italic</i> & fine")
+
+
+async def test_a_text_over_telegrams_limit_is_split_never_cut(estate: EmbeddedEstate, cast: Cast) -> None:
+    words = " ".join(f"w{n:04d}" for n in range(1000))  # 4,999 characters
+    long_text = words[:4096]
+    await cast.zhang.send_text(long_text)
+    first = await cast.a1.wait_for("New ticket #1001")
+    parts = await cast.a1.wait_for_count(2)
+    assert first.buttons == [] and parts[-1].buttons[0][0] == ("Accept", "accept:1")
+    joined = "".join(part.content for part in parts)
+    assert long_text[:500] in joined  # the ticket summary keeps 500 characters of it
+    # The butler's long answer reaches the resident whole, in two messages.
+    answer = words[:4090]
+    await cast.a1.send_text(answer, reply_to=parts[-1])
+    await cast.a1.wait_for("Passed to")
+    await estate.settled()
+    relayed = [m for m in cast.zhang.inbox if "w0" in m.content]
+    assert len(relayed) == 2
+    assert all(len(m.content) <= 4096 for m in relayed)
+    # Nothing lost at the cut (Telegram trims a space at either end of a message).
+    assert answer.replace(" ", "") in "".join(m.content for m in relayed).replace(" ", "")
