@@ -1,0 +1,88 @@
+"""/my, /tasks, /digest and /help: what each role sees when they ask."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.clock import ManualClock
+from bot.embedded import EmbeddedEstate
+from tests.conftest import Cast
+
+
+async def test_my_tasks_and_digest(estate: EmbeddedEstate, cast: Cast, clock: ManualClock) -> None:
+    await cast.zhang.send_command("/my")
+    assert (await cast.zhang.wait_for("no tickets yet")).text == (
+        "You have no tickets yet. Just write to make a request."
+    )
+    await cast.zhang.send_text("Tap broken in the kitchen")
+    await cast.zhang.wait_for("#1001")
+    clock.advance(timedelta(hours=1))
+    await cast.zhang.send_text("I want to complain about the rubbish room smell")
+    card = await cast.a1.wait_for("#1002")
+    clock.advance(timedelta(minutes=2))
+    await cast.a1.press(card, "Accept")
+    await cast.zhang.wait_for("accepted")
+
+    await cast.zhang.send_command("/my")
+    mine = await cast.zhang.wait_for("My tickets")
+    assert mine.text == (
+        "My tickets (latest 2)\n"
+        "#1002 · complaint · in progress · 20 Nov 10:00\n"
+        "  I want to complain about the rubbish...\n"
+        "#1001 · repair · waiting for your butler · 20 Nov 09:00\n"
+        "  Tap broken in the kitchen"
+    )
+    await cast.a1.send_command("/tasks")
+    tasks = await cast.a1.wait_for("My open tasks")
+    assert tasks.text is not None and tasks.text.startswith("My open tasks (2)\n#1001 · repair")
+    assert "#1002 · complaint · in progress · due 22 Nov 10:00" in tasks.text
+    await cast.b1.send_command("/tasks")
+    assert (await cast.b1.wait_for("No open tasks")).text == "No open tasks right now."
+
+    clock.advance(timedelta(days=3))  # both tickets are now past their committed time
+    await cast.manager.send_command("/digest")
+    digest = await cast.manager.wait_for("Today's service figures")
+    assert digest.text == (
+        "Today's service figures (since 23 Nov 00:00)\n"
+        "New: 0  Resolved: 0  Closed: 0\n"
+        "Complaints: 0  Overdue now: 2\n"
+        "Accepted within three minutes: —\n"
+        "Satisfaction (4–5 stars): —  Average rating: —\n"
+        "Open tickets: 2\n"
+        "  repair: 1\n"
+        "  complaint: 1"
+    )
+
+
+async def test_todays_digest_counts_today(estate: EmbeddedEstate, cast: Cast, clock: ManualClock) -> None:
+    await cast.wu.send_text("Complaint: the guard was rude")
+    card = await cast.b1.wait_for("#1001")
+    clock.advance(timedelta(minutes=2))
+    await cast.b1.press(card, "Accept")
+    await cast.wu.wait_for("accepted")
+    await cast.zhang.send_text("Hallway light broken")
+    card = await cast.a1.wait_for("#1002")
+    clock.advance(timedelta(minutes=10))
+    await cast.a1.press(card, "Accept")
+    await cast.a1.press(card, "Resolved")
+    await cast.zhang.press(await cast.zhang.wait_for("Is it resolved"), "Yes, resolved")
+    await cast.zhang.press(await cast.zhang.wait_for("How would you rate"), "★★★★★")
+    await cast.zhang.wait_for("Thank you for your rating")
+    await cast.manager.send_command("/digest")
+    digest = await cast.manager.wait_for("Today's service figures")
+    assert digest.text is not None
+    assert "New: 2  Resolved: 1  Closed: 1" in digest.text
+    assert "Complaints: 1  Overdue now: 0" in digest.text
+    assert "Accepted within three minutes: 50% (1/2)" in digest.text
+    assert "Satisfaction (4–5 stars): 100%" in digest.text and "Average rating: 5.0" in digest.text
+
+
+async def test_help_speaks_to_each_role(estate: EmbeddedEstate, cast: Cast) -> None:
+    await cast.zhang.send_command("/help")
+    assert "/my shows your tickets" in (await cast.zhang.wait_for("How this works")).content
+    await cast.a1.send_command("/help")
+    assert "/tasks shows your open tasks" in (await cast.a1.wait_for("How this works")).content
+    await cast.manager.send_command("/help")
+    assert "/digest shows today's figures" in (await cast.manager.wait_for("How this works")).content
+    await cast.sun.send_command("/help")
+    assert "/my 查看我的工单" in (await cast.sun.wait_for("使用说明")).content

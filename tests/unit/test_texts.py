@@ -1,0 +1,98 @@
+"""Every text the bot sends exists in both languages and renders; what people type is escaped."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.digest import DayFigures
+from bot.model import Category, Incoming, Person, Role, Ticket, TicketState
+from bot.texts import LANGUAGES, Texts
+from tests.conftest import SHANGHAI
+
+texts = Texts(SHANGHAI)
+NOW = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
+
+
+def _person(role: Role, name: str = "Li <Na>") -> Person:
+    return Person(1, 1, role, name, 1, "1-101", 1, "139", "zh", True, True)
+
+
+TICKET = Ticket(
+    1,
+    1,
+    1024,
+    1,
+    1,
+    1,
+    2,
+    Category.REPAIR,
+    TicketState.RESOLVED,
+    "tap & <sink>",
+    NOW,
+    NOW,
+    NOW,
+    NOW,
+    None,
+    NOW,
+    0,
+    4,
+    "good",
+)
+SAMPLE = {
+    "ticket": TICKET,
+    "tickets": [TICKET],
+    "butler": _person(Role.BUTLER),
+    "owner": _person(Role.OWNER),
+    "requester": _person(Role.RESIDENT),
+    "sender": _person(Role.BUTLER),
+    "incoming": Incoming("photo", 1, 2, text="see <this>"),
+    "earlier": TICKET,
+    "team": "A",
+    "now": NOW,
+    "figures": DayFigures(NOW, 3, 2, 1, 1, 2, 1, 1, 4.0, 1, 0, {Category.REPAIR: 2}),
+    "categories": list(Category),
+}
+
+
+def test_every_template_exists_in_both_languages() -> None:
+    assert texts.template_names("zh") == texts.template_names("en")
+    assert len(texts.template_names("zh")) > 20
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize(
+    "name", [n.removesuffix(".j2") for n in texts.template_names("zh") if n != "labels.j2"]
+)
+@pytest.mark.parametrize("role", list(Role))
+def test_every_template_renders_for_every_role(language: str, name: str, role: Role) -> None:
+    rendered = texts.render(language, name, me=_person(role), **SAMPLE)
+    assert rendered.strip()
+    assert "<sink>" not in rendered and "<this>" not in rendered and "Li <Na>" not in rendered
+
+
+def test_times_are_shown_in_the_estates_timezone() -> None:
+    assert texts.render("en", "ticket_accepted", me=_person(Role.OWNER), **SAMPLE).count("#1024") == 1
+    rendered = texts.render("zh", "tasks", me=_person(Role.BUTLER), **SAMPLE)
+    assert "11月20日 09:00" in rendered  # 01:00 UTC is 09:00 in Shanghai
+
+
+def test_labels_exist_in_both_languages() -> None:
+    for name in (
+        "button_accept",
+        "button_resolve",
+        "button_confirm",
+        "button_reopen",
+        "answer_done",
+        "answer_not_yours",
+        "answer_already",
+        "answer_unknown",
+        "command_my",
+        "command_tasks",
+        "command_digest",
+        "command_help",
+        "command_start",
+    ):
+        assert texts.label("zh", name) != texts.label("en", name)
+    assert texts.label("en", "button_stars", stars=3) == "★★★"
