@@ -40,9 +40,10 @@ def main(argv: list[str] | None = None) -> int:
     roster_import.add_argument("--config", type=Path, default=None)
     roster_import.add_argument("--bot-username", default=None, help="print invite deep links for this bot")
 
-    sandbox = commands.add_parser("sandbox", help="serve the Bot API sandbox on 127.0.0.1")
-    sandbox.add_argument("--port", type=int, default=8081)
-    sandbox.add_argument("--token", default="123456:SANDBOX")
+    sandbox = commands.add_parser(
+        "sandbox", help="serve the Bot API sandbox on 127.0.0.1 (options: guanjia sandbox -- --help)"
+    )
+    sandbox.add_argument("options", nargs=argparse.REMAINDER, help="passed to the sandbox")
 
     args = parser.parse_args(argv)
     try:
@@ -57,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "sandbox":
             from bot.sandbox.cli import main as sandbox_main
 
-            return sandbox_main(["--port", str(args.port), "--token", args.token])
+            return sandbox_main([option for option in args.options if option != "--"])
     except ConfigError as error:
         print(f"guanjia: {error}", file=sys.stderr)
         return 2
@@ -117,3 +118,7 @@ async def _import_roster(args: argparse.Namespace) -> int:
             link = f"  https://t.me/{args.bot_username}?start={invite.code}" if args.bot_username else ""
             print(f"  {invite.role.value:<8} {invite.name}{where}: /start {invite.code}{link}")
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

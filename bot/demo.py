@@ -87,7 +87,7 @@ async def _the_day(estate: EmbeddedEstate, clock: ManualClock) -> None:
     await manager.send_text("陈女士您好，我已联系楼上业主，今天起装修改到 9 点以后。", reply_to=alert)
     await chen.wait_for("刘经理")
     await wang.press(await wang.wait_for("#1002"), "接单")
-    await chen.wait_for("王强")
+    await chen.wait_for("已由管家 王强 接单")
 
     # 11:00 An English-speaking resident of unit 1-101 asks something; the same team's butler gets it.
     clock.advance(timedelta(minutes=45))

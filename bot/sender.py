@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import warnings
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,6 +28,7 @@ from telegram import (
 )
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.warnings import PTBDeprecationWarning
 
 from bot.clock import Clock
 from storage.database import Database
@@ -107,9 +110,8 @@ class OutboxSender:
         try:
             message_id = await self._call(row)
         except RetryAfter as error:
-            retry_after = error.retry_after
-            seconds = retry_after.total_seconds() if hasattr(retry_after, "total_seconds") else retry_after
-            await self._retry_later(row, float(seconds), f"429 retry after {seconds}s")
+            seconds = _retry_after_seconds(error)
+            await self._retry_later(row, seconds, f"429 retry after {seconds:g}s")
             return False
         except Forbidden as error:
             await self._give_up(row, f"unreachable: {error.message}")
@@ -226,6 +228,14 @@ class OutboxSender:
                 .where(outbox.c.id == row.id)
                 .values(last_error=reason, attempts=row.attempts + 1)
             )
+
+
+def _retry_after_seconds(error: RetryAfter) -> float:
+    # PTB 22 warns that retry_after will become a timedelta; accept either, without the warning.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = error.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 class _NotYetDeliverable(Exception):
