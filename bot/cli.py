@@ -93,14 +93,7 @@ async def _import_roster(args: argparse.Namespace) -> int:
     db = await Database.open(args.db)
     try:
         async with db.begin() as conn:
-            report = await import_roster(
-                conn,
-                text,
-                estate_name=config.estate_name,
-                timezone=config.timezone,
-                now=SystemClock().now(),
-                invite_valid_for=config.invite_valid_for,
-            )
+            report = await import_roster(conn, text, config, SystemClock().now())
     finally:
         await db.close()
     for warning in report.warnings:

@@ -58,14 +58,7 @@ class EmbeddedEstate:
 
 async def load_roster(db: Database, csv_text: str, config: Config, clock: Clock) -> ImportReport:
     async with db.begin() as conn:
-        report = await import_roster(
-            conn,
-            csv_text,
-            estate_name=config.estate_name,
-            timezone=config.timezone,
-            now=clock.now(),
-            invite_valid_for=config.invite_valid_for,
-        )
+        report = await import_roster(conn, csv_text, config, clock.now())
         if not report.ok:
             raise ValueError("roster has errors: " + "; ".join(report.errors))
     return report

@@ -18,6 +18,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.config import Config
 from bot.model import Person, Role
 from storage import people as people_queries
 from storage.schema import access_attempts, invites, people
@@ -195,15 +196,7 @@ def concierge_warnings(rows: list[RosterRow]) -> list[str]:
     return warnings
 
 
-async def import_roster(
-    conn: AsyncConnection,
-    text: str,
-    *,
-    estate_name: str,
-    timezone: str,
-    now: datetime,
-    invite_valid_for: timedelta,
-) -> ImportReport:
+async def import_roster(conn: AsyncConnection, text: str, config: Config, now: datetime) -> ImportReport:
     """Check the whole file, then write all of it or (on any error) nothing."""
     rows, errors = parse_roster(text)
     report = ImportReport(errors=errors)
@@ -228,7 +221,7 @@ async def import_roster(
         return report
     report.warnings = concierge_warnings(rows)
     # Every check is done before the first write: a file with errors changes nothing.
-    estate_id = await people_queries.ensure_estate(conn, estate_name, timezone)
+    estate_id = await people_queries.ensure_estate(conn, config.estate_name, config.timezone)
 
     team_ids = {team: await people_queries.ensure_team(conn, estate_id, team) for team in _teams(rows)}
     owner_team = {row.unit: row.team for row in rows if row.role == Role.OWNER}
@@ -270,7 +263,7 @@ async def import_roster(
         else:
             await conn.execute(people.update().where(people.c.id == existing).values(**values))
             report.updated += 1
-    report.invites = await _invites_for_unbound(conn, estate_id, now, invite_valid_for)
+    report.invites = await _invites_for_unbound(conn, estate_id, now, config.invite_valid_for)
     return report
 
 

@@ -119,15 +119,8 @@ class TicketDesk:
             due_at=now + within,
             last_activity_at=now,
         )
-        await ticket_queries.add_event(
-            conn,
-            ticket.id,
-            "created",
-            at=now,
-            actor_id=requester.id,
-            detail=_message_detail(incoming, follows=earlier.number if earlier else None),
-            chat_id=incoming.chat_id,
-            message_id=incoming.message_id,
+        await _log_message(
+            conn, ticket.id, "created", requester, incoming, now, follows=earlier.number if earlier else None
         )
         await ticket_queries.add_event(
             conn,
@@ -185,16 +178,7 @@ class TicketDesk:
     async def _follow_up(
         self, conn: AsyncConnection, requester: Person, ticket: Ticket, incoming: Incoming, now: datetime
     ) -> Ticket:
-        await ticket_queries.add_event(
-            conn,
-            ticket.id,
-            "message_from_resident",
-            at=now,
-            actor_id=requester.id,
-            detail=_message_detail(incoming),
-            chat_id=incoming.chat_id,
-            message_id=incoming.message_id,
-        )
+        await _log_message(conn, ticket.id, "message_from_resident", requester, incoming, now)
         ticket = await ticket_queries.update_ticket(conn, ticket.id, last_activity_at=now)
         staff = await self._handler_of(conn, ticket)
         for person in staff:
@@ -224,16 +208,7 @@ class TicketDesk:
     async def _comment(
         self, conn: AsyncConnection, requester: Person, ticket: Ticket, incoming: Incoming, now: datetime
     ) -> Ticket:
-        await ticket_queries.add_event(
-            conn,
-            ticket.id,
-            "commented",
-            at=now,
-            actor_id=requester.id,
-            detail=_message_detail(incoming),
-            chat_id=incoming.chat_id,
-            message_id=incoming.message_id,
-        )
+        await _log_message(conn, ticket.id, "commented", requester, incoming, now)
         ticket = await ticket_queries.update_ticket(
             conn, ticket.id, rating_comment=incoming.text or f"[{incoming.kind}]"
         )
@@ -261,16 +236,7 @@ class TicketDesk:
             if not self._may_handle(staff, ticket):
                 await self._notify.tell(conn, staff, "not_your_ticket", ticket=ticket)
                 return Outcome.NOT_YOURS
-            await ticket_queries.add_event(
-                conn,
-                ticket.id,
-                f"message_from_{staff.role.value}",
-                at=now,
-                actor_id=staff.id,
-                detail=_message_detail(incoming),
-                chat_id=incoming.chat_id,
-                message_id=incoming.message_id,
-            )
+            await _log_message(conn, ticket.id, f"message_from_{staff.role.value}", staff, incoming, now)
             ticket = await ticket_queries.update_ticket(conn, ticket.id, last_activity_at=now)
             requester = await people_queries.person_by_id(conn, ticket.requester_id)
             await self._relay(conn, requester, ticket, staff, incoming)
@@ -479,9 +445,30 @@ class TicketDesk:
             await self._notify.tell(conn, butler, "tasks", tickets=tickets, now=self._clock.now())
 
 
-def _message_detail(incoming: Incoming, **extra: object) -> dict[str, object]:
+async def _log_message(
+    conn: AsyncConnection,
+    ticket_id: int,
+    kind: str,
+    actor: Person,
+    incoming: Incoming,
+    now: datetime,
+    **extra: object,
+) -> None:
+    """Record what someone sent into the ticket's history, with where it is in their chat.
+
+    The chat position lets a later reply to this very message find the ticket again.
+    """
     detail: dict[str, object] = {"kind": incoming.kind, "text": incoming.text}
     if incoming.file_id:
         detail["file_id"] = incoming.file_id
     detail.update({key: value for key, value in extra.items() if value is not None})
-    return detail
+    await ticket_queries.add_event(
+        conn,
+        ticket_id,
+        kind,
+        at=now,
+        actor_id=actor.id,
+        detail=detail,
+        chat_id=incoming.chat_id,
+        message_id=incoming.message_id,
+    )

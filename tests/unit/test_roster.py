@@ -16,14 +16,7 @@ from tests.conftest import ROSTER
 
 async def _import(db: Database, text: str, clock: ManualClock):  # type: ignore[no-untyped-def]
     async with db.begin() as conn:
-        return await import_roster(
-            conn,
-            text,
-            estate_name="default",
-            timezone="Asia/Shanghai",
-            now=clock.now(),
-            invite_valid_for=timedelta(days=7),
-        )
+        return await import_roster(conn, text, Config(), clock.now())
 
 
 async def _count_people(db: Database) -> int:
@@ -135,14 +128,7 @@ async def test_an_expired_invite_binds_nobody(db: Database, clock: ManualClock) 
 async def test_the_estate_timezone_comes_from_config(db: Database, clock: ManualClock) -> None:
     config = Config(estate_name="Riverside", timezone="Asia/Hong_Kong")
     async with db.begin() as conn:
-        report = await import_roster(
-            conn,
-            ROSTER,
-            estate_name=config.estate_name,
-            timezone=config.timezone,
-            now=clock.now(),
-            invite_valid_for=config.invite_valid_for,
-        )
+        report = await import_roster(conn, ROSTER, config, clock.now())
         assert report.ok
         zhang = await people_queries.person_by_telegram_id(conn, 1101)
         assert zhang is not None
