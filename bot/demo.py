@@ -21,6 +21,8 @@ ROSTER = Path(__file__).with_name("demo_roster.csv")
 # A fixed morning, so the demo prints the same day every time.
 MORNING = datetime(2026, 11, 20, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
+MANAGER_ID = 7001
+MANAGER_ID = 7001
 # Who appears in the printed day, in this order: (telegram id, how to introduce them).
 CAST = (
     (1101, "张伟 · 业主 1-101"),
@@ -28,7 +30,7 @@ CAST = (
     (5001, "李娜 · 管家 A组"),
     (3502, "陈静 · VIP 业主 3-502"),
     (5101, "王强 · 管家 B组"),
-    (7001, "刘经理 · 项目经理"),
+    (MANAGER_ID, "刘经理 · 项目经理"),
     (2201, "周杰 · 业主 2-201 (joins by invite)"),
 )
 
@@ -116,6 +118,9 @@ def _print_day(estate: EmbeddedEstate, out: TextIO) -> None:
         out.write(f"\n━━━━ {title} ━━━━\n")
         for message in user.transcript:
             out.write(_format(message))
+    digest = estate.sandbox.user(MANAGER_ID, "").inbox[-1]
+    out.write("\n━━━━ The manager's digest at the end of the day (经理日报) ━━━━\n")
+    out.write(digest.content + "\n")
     out.write(
         "\nThe day is over: every message above went through the real bot, its database and its outbox.\n"
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +77,7 @@ class Database:
         _configure(engine.sync_engine)
         return cls(engine)
 
-    def begin(self) -> Any:
+    def begin(self) -> contextlib.AbstractAsyncContextManager[AsyncConnection]:
         """One transaction: committed when the block ends, rolled back if it raises."""
         return self.engine.begin()
 

@@ -91,3 +91,6 @@ def test_the_demo_plays_the_day_and_exits_0(capsys: pytest.CaptureFixture[str]) 
         "新工单：4　已处理：1　已完成：1",
     ):
         assert seen in out
+    digest = out.split("━━━━ The manager's digest at the end of the day (经理日报) ━━━━\n")[1]
+    assert digest.startswith("今日服务数据（11月20日 00:00 起）\n新工单：4")
+    assert "三分钟接单率：50%（1/2）" in digest and "未完成工单：3" in digest

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
@@ -37,4 +38,39 @@ def test_the_database_is_at_the_newest_version_and_migrating_again_keeps_data(tm
         assert schema_version(conn) == ScriptDirectory.from_config(config).get_current_head()
         assert conn.execute(sa.text("SELECT name FROM estates")).scalars().all() == ["x"]
         assert conn.execute(sa.text("PRAGMA journal_mode")).scalar() == "wal"
+    engine.dispose()
+
+
+def test_ticket_events_cannot_be_changed_or_deleted(tmp_path: Path) -> None:
+    path = tmp_path / "m.db"
+    migrate(path)
+    engine = sa.create_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO estates (id, name, timezone) VALUES (1, 'x', 'UTC')"))
+        conn.execute(sa.text("INSERT INTO teams (id, estate_id, name) VALUES (1, 1, 'A')"))
+        conn.execute(
+            sa.text(
+                "INSERT INTO people (id, estate_id, role, name, roster_key, created_at, updated_at)"
+                " VALUES (1, 1, 'owner', 'o', '1-1', '2026-01-01', '2026-01-01')"
+            )
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO tickets (id, estate_id, number, requester_id, owner_id, team_id,"
+                " category, state, summary, created_at, due_at, last_activity_at)"
+                " VALUES (1, 1, 1001, 1, 1, 1, 'repair', 'new', '',"
+                " '2026-01-01', '2026-01-02', '2026-01-01')"
+            )
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO ticket_events (ticket_id, at, kind, detail)"
+                " VALUES (1, '2026-01-01', 'created', '{}')"
+            )
+        )
+    for statement in ("UPDATE ticket_events SET kind = 'forged'", "DELETE FROM ticket_events"):
+        with pytest.raises(sa.exc.IntegrityError, match="append-only"), engine.begin() as conn:
+            conn.execute(sa.text(statement))
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT kind FROM ticket_events")).scalars().all() == ["created"]
     engine.dispose()
