@@ -18,6 +18,7 @@ from bot.app import GuanjiaApplication, Settings, build_application, polling
 from bot.clock import Clock
 from bot.config import Config
 from bot.roster import ImportReport, import_roster
+from bot.runtime import Runtime
 from bot.sandbox import BotApiSandbox
 from storage.database import Database
 from storage.schema import outbox
@@ -34,23 +35,27 @@ class EmbeddedEstate:
     db_path: Path
 
     async def settled(self, timeout: float = 10.0) -> None:
-        """Wait until every update was handled and every queued message delivered.
+        """Wait until the bot has handled every update users sent and delivered every queued message.
 
-        Used before asserting that something did NOT arrive: quiet on the wire, nothing queued in
-        python-telegram-bot, nothing pending in the outbox.
+        Used before asserting that something did NOT arrive.
         """
+        runtime: Runtime = self.application.bot_data["runtime"]
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        while True:
-            await self.sandbox.wait_idle(quiet=0.1, timeout=max(0.1, deadline - loop.time()))
-            async with self.db.engine.connect() as conn:
-                pending = (
-                    await conn.execute(sa.select(sa.func.count()).where(outbox.c.status == "pending"))
-                ).scalar_one()
-            if pending == 0 and self.application.update_queue.empty():
-                return
-            if loop.time() > deadline:
-                raise AssertionError(f"not settled after {timeout}s: {pending} outbox rows pending")
+        pending = -1
+        while loop.time() < deadline:
+            if runtime.updates_handled >= self.sandbox.updates_created:
+                async with self.db.engine.connect() as conn:
+                    pending = (
+                        await conn.execute(sa.select(sa.func.count()).where(outbox.c.status == "pending"))
+                    ).scalar_one()
+                if pending == 0:
+                    return
+            await asyncio.sleep(0.01)
+        raise AssertionError(
+            f"not settled after {timeout}s: {runtime.updates_handled} of {self.sandbox.updates_created}"
+            f" updates handled, {pending} outbox rows pending"
+        )
 
     def invite_for(self, name: str) -> str:
         return next(invite.code for invite in self.roster.invites if invite.name == name)

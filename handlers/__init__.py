@@ -40,4 +40,4 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
         ],
         group=0,
     )
-    application.add_handler(TypeHandler(Update, common.wake_sender), group=1)
+    application.add_handler(TypeHandler(Update, common.after_every_update), group=1)

@@ -120,8 +120,9 @@ async def stale_button(update: Update, context: GuanjiaContext) -> None:
         await query.answer(context.runtime.texts.label(person.language, "answer_unknown"))
 
 
-async def wake_sender(update: Update, context: GuanjiaContext) -> None:
+async def after_every_update(update: Update, context: GuanjiaContext) -> None:
     """Runs after every update: whatever the handlers committed to the outbox goes out now."""
+    context.runtime.updates_handled += 1
     context.runtime.sender.wake()
 
 

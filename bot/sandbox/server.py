@@ -145,6 +145,11 @@ class BotApiSandbox:
         return len(self._world.updates)
 
     @property
+    def updates_created(self) -> int:
+        """How many updates users have produced so far (update ids start at 1)."""
+        return self._world.last_update_id
+
+    @property
     def commands(self) -> dict[str, list[dict[str, str]]]:
         return self._world.commands
 
