@@ -193,17 +193,20 @@ class TicketDesk:
         return await people_queries.managers_of_estate(conn, ticket.estate_id)
 
     async def _relay(
-        self, conn: AsyncConnection, to: Person, ticket: Ticket, sender: Person, incoming: Incoming
+        self,
+        conn: AsyncConnection,
+        to: Person,
+        ticket: Ticket,
+        sender: Person,
+        incoming: Incoming,
+        edited: bool = False,
     ) -> None:
         template = "relay_to_staff" if sender.role.is_household else "relay_to_resident"
-        if incoming.is_media:
-            await self._notify.show_media(
-                conn, to, incoming, template, ticket_id=ticket.id, ticket=ticket, sender=sender
-            )
+        words: dict[str, Any] = {"ticket": ticket, "sender": sender, "edited": edited}
+        if incoming.is_media and not edited:
+            await self._notify.show_media(conn, to, incoming, template, ticket_id=ticket.id, **words)
         else:
-            await self._notify.tell(
-                conn, to, template, ticket_id=ticket.id, ticket=ticket, sender=sender, incoming=incoming
-            )
+            await self._notify.tell(conn, to, template, ticket_id=ticket.id, incoming=incoming, **words)
 
     async def _comment(
         self, conn: AsyncConnection, requester: Person, ticket: Ticket, incoming: Incoming, now: datetime
@@ -243,6 +246,31 @@ class TicketDesk:
             await self._notify.tell(
                 conn, staff, "staff_message_relayed", ticket_id=ticket.id, ticket=ticket, requester=requester
             )
+            return Outcome.DONE
+
+    async def take_edit(self, person: Person, incoming: Incoming) -> Outcome:
+        """Someone corrected a message they had sent into a ticket: log it and pass the new words on."""
+        async with self._db.begin() as conn:
+            ref = await outbox.find_message(conn, incoming.chat_id, incoming.message_id)
+            ticket = await ticket_queries.ticket_by_id(conn, ref.ticket_id) if ref else None
+            if ticket is None:
+                return Outcome.UNKNOWN  # not part of any ticket (a command, a refused sticker ...)
+            allowed = (
+                ticket.requester_id == person.id
+                if person.role.is_household
+                else self._may_handle(person, ticket)
+            )
+            if not allowed:
+                return Outcome.NOT_YOURS
+            now = self._clock.now()
+            await _log_message(conn, ticket.id, "message_edited", person, incoming, now)
+            ticket = await ticket_queries.update_ticket(conn, ticket.id, last_activity_at=now)
+            if person.role.is_household:
+                readers = await self._handler_of(conn, ticket)
+            else:
+                readers = [await people_queries.person_by_id(conn, ticket.requester_id)]
+            for reader in readers:
+                await self._relay(conn, reader, ticket, person, incoming, edited=True)
             return Outcome.DONE
 
     @staticmethod

@@ -3,7 +3,8 @@
 Group 0 holds the handlers proper; PTB runs the first that matches, so:
 1. commands first, so "/my" is never taken for a request text;
 2. button presses by their data's verb, with a catch-all last for forged or outdated data;
-3. any other command is unknown; then every private message that is not a command.
+3. any other command is unknown; then every private message that is not a command;
+4. edits of earlier messages (strangers' edits are ignored: they were refused the first time).
 Group 1 runs after every update: it wakes the outbox sender to deliver what group 0 committed.
 """
 
@@ -37,6 +38,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
             CallbackQueryHandler(common.stale_button),
             MessageHandler(PRIVATE & filters.COMMAND, common.unknown_command),
             MessageHandler(PRIVATE & filters.UpdateType.MESSAGE & ~filters.COMMAND, common.on_message),
+            MessageHandler(PRIVATE & filters.UpdateType.EDITED_MESSAGE, common.on_edit),
         ],
         group=0,
     )

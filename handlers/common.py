@@ -110,6 +110,18 @@ async def on_message(update: Update, context: GuanjiaContext) -> None:
         await runtime.desk.take_staff_message(person, incoming)
 
 
+async def on_edit(update: Update, context: GuanjiaContext) -> None:
+    """Someone edited a message they sent earlier: the other side of the ticket sees the correction."""
+    message = update.edited_message
+    user = update.effective_user
+    if message is None or user is None:
+        return
+    person = await context.runtime.reception.identify(user.id)
+    incoming = incoming_from(message)
+    if person is not None and incoming is not None:
+        await context.runtime.desk.take_edit(person, incoming)
+
+
 async def stale_button(update: Update, context: GuanjiaContext) -> None:
     """A button whose data no handler knows: forged, or from an older version of the bot."""
     query = update.callback_query

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import itertools
 import re
 import secrets
@@ -9,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.sandbox.models import ChatMessage
-from bot.sandbox.state import Chat, Query, World
+from bot.sandbox.state import Chat, Query, World, now
 
 Match = str | Callable[[ChatMessage], bool]
 
@@ -66,6 +67,17 @@ class SandboxUser:
             length = _utf16_len(command.group(0))
             content["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
         return await self._send(content, reply_to)
+
+    async def edit_text(self, message: int | ChatMessage, new_text: str) -> None:
+        """Edit a text this user sent earlier: the bot receives an `edited_message` update."""
+        message_id = message.message_id if isinstance(message, ChatMessage) else message
+        current = self._chat.messages.get(message_id)
+        if current is None or current.from_bot:
+            raise AssertionError(f"user {self.id} has no message {message_id} of their own to edit")
+        raw = copy.deepcopy(current.raw)
+        raw.update({"text": new_text, "edit_date": now()})
+        current.update(raw)
+        await self._world.push_update("edited_message", raw)
 
     async def send_command(self, command: str, args: str | None = None) -> int:
         command = command if command.startswith("/") else f"/{command}"

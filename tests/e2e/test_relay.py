@@ -127,3 +127,31 @@ async def test_residents_and_their_owner_each_see_only_their_own_tickets(
             ).all()
         )
     assert requesters[1001] != requesters[1002]
+
+
+async def test_an_edited_message_reaches_the_other_side_as_a_correction(
+    estate: EmbeddedEstate, cast: Cast
+) -> None:
+    first = await cast.zhang.send_text("The tap in the kitchen is broken")
+    card = await cast.a1.wait_for("#1001")
+    await cast.zhang.edit_text(first, "The tap in the bathroom is broken")
+    correction = await cast.a1.wait_for("(edited)")
+    assert correction.text == "#1001 · 1-101 Owner Zhang (edited): The tap in the bathroom is broken"
+
+    reply = await cast.a1.send_text("Coming at 3pm", reply_to=card)
+    await cast.zhang.wait_for("Coming at 3pm")
+    await cast.a1.edit_text(reply, "Coming at 4pm")
+    fixed = await cast.zhang.wait_for("Coming at 4pm")
+    assert fixed.text == "#1001 · Butler Butler A1 (edited): Coming at 4pm"
+
+    # Editing something that was never part of a ticket changes nothing and reaches nobody.
+    command = await cast.zhang.send_command("/help")
+    await cast.zhang.wait_for("How this works")
+    await cast.zhang.edit_text(command, "/my")
+    await estate.settled()
+    async with estate.db.engine.connect() as conn:
+        kinds = (
+            (await conn.execute(sa.select(ticket_events.c.kind).order_by(ticket_events.c.id))).scalars().all()
+        )
+    assert kinds.count("message_edited") == 2
+    assert sum("(edited)" in m.content for m in cast.a1.inbox) == 1

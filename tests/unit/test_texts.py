@@ -50,6 +50,7 @@ SAMPLE = {
     "incoming": Incoming("photo", 1, 2, text="see <this>"),
     "earlier": TICKET,
     "team": "A",
+    "edited": False,
     "now": NOW,
     "figures": DayFigures(NOW, 3, 2, 1, 1, 2, 1, 1, 4.0, 1, 0, {Category.REPAIR: 2}),
     "categories": list(Category),
