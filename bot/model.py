@@ -95,6 +95,7 @@ class Incoming:
     text: str = ""  # the text, or the media's caption
     file_id: str | None = None  # kept in the event log so the media stays traceable
     reply_to_message_id: int | None = None
+    location: tuple[float, float] | None = None  # latitude, longitude of a shared location
 
     @property
     def is_media(self) -> bool:

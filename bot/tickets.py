@@ -489,6 +489,8 @@ async def _log_message(
     detail: dict[str, object] = {"kind": incoming.kind, "text": incoming.text}
     if incoming.file_id:
         detail["file_id"] = incoming.file_id
+    if incoming.location:
+        detail["location"] = list(incoming.location)
     detail.update({key: value for key, value in extra.items() if value is not None})
     await ticket_queries.add_event(
         conn,

@@ -47,6 +47,7 @@ def incoming_from(message: Message) -> Incoming | None:
         text=message.text if message.text is not None else (message.caption or ""),
         file_id=file_id,
         reply_to_message_id=message.reply_to_message.message_id if message.reply_to_message else None,
+        location=(message.location.latitude, message.location.longitude) if message.location else None,
     )
 
 

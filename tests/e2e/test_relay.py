@@ -56,7 +56,9 @@ async def test_media_is_relayed_both_ways_signed_and_copied(estate: EmbeddedEsta
                 sa.select(ticket_events.c.detail).where(ticket_events.c.kind.like("message_from_%"))
             )
         ).scalars()
-        assert [detail["kind"] for detail in kinds] == ["photo", "voice", "document", "location"]
+        details = list(kinds)
+        assert [detail["kind"] for detail in details] == ["photo", "voice", "document", "location"]
+        assert details[-1]["location"] == [31.2304, 121.4737]
 
 
 async def test_a_follow_up_joins_the_open_ticket_within_30_minutes_else_opens_a_new_one(
