@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 
 GuanjiaApplication = Application[Any, GuanjiaContext, Any, Any, Any, Any]
 
+# The update kinds the handlers use; everything else Telegram could send is not asked for.
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
+
 
 @dataclass
 class Settings:
@@ -116,7 +119,9 @@ async def polling(application: GuanjiaApplication, poll_timeout: float = 10.0) -
     if application.post_init:
         await application.post_init(application)
     assert application.updater is not None
-    await application.updater.start_polling(poll_interval=0.0, timeout=int(poll_timeout))
+    await application.updater.start_polling(
+        poll_interval=0.0, timeout=int(poll_timeout), allowed_updates=ALLOWED_UPDATES
+    )
     await application.start()
     try:
         yield

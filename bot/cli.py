@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from bot.app import Settings, build_application
+    from bot.app import ALLOWED_UPDATES, Settings, build_application
     from bot.logging_setup import configure_logging
 
     token = args.token or os.environ.get("GUANJIA_TOKEN", "")
@@ -76,7 +76,7 @@ def _run(args: argparse.Namespace) -> int:
     configure_logging(token)
     settings = Settings(token=token, db_path=args.db, api_url=args.api_url, config=load_config(args.config))
     application = build_application(settings)
-    application.run_polling(allowed_updates=["message", "callback_query"])
+    application.run_polling(allowed_updates=ALLOWED_UPDATES)
     return 0
 
 

@@ -6,6 +6,7 @@ Group 0 holds the handlers proper; PTB runs the first that matches, so:
 3. any other command is unknown; then every private message that is not a command;
 4. edits of earlier messages (strangers' edits are ignored: they were refused the first time).
 Group 1 runs after every update: it wakes the outbox sender to deliver what group 0 committed.
+A handler that raises has had its transaction rolled back; the error handler tells the person to retry.
 """
 
 from __future__ import annotations
@@ -43,3 +44,4 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
         group=0,
     )
     application.add_handler(TypeHandler(Update, common.after_every_update), group=1)
+    application.add_error_handler(common.on_error)

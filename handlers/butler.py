@@ -10,7 +10,7 @@ from bot.tickets import Outcome, PressedOn
 from handlers.common import identify
 
 # accept:<ticket>, resolve:<ticket>
-BUTTONS = r"^(accept|resolve):\d+$"
+BUTTONS = r"^(accept|resolve):\d{1,9}$"
 
 
 async def tasks(update: Update, context: GuanjiaContext) -> None:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 from telegram import Message, Update, User
 
 from bot.model import Incoming, Person, Role
 from bot.runtime import GuanjiaContext
 from bot.texts import DEFAULT_LANGUAGE
+
+log = logging.getLogger(__name__)
 
 
 def stranger_language(user: User | None) -> str:
@@ -131,6 +135,22 @@ async def stale_button(update: Update, context: GuanjiaContext) -> None:
     person = await identify(update, context, "button")
     if person is not None:
         await query.answer(context.runtime.texts.label(person.language, "answer_unknown"))
+
+
+async def on_error(update: object, context: GuanjiaContext) -> None:
+    """A handler failed: its transaction was rolled back, so say so and ask the person to try again."""
+    log.error("handling an update failed", exc_info=context.error)
+    if not isinstance(update, Update) or update.effective_user is None:
+        return
+    texts = context.runtime.texts
+    language = stranger_language(update.effective_user)
+    person = await context.runtime.reception.identify(update.effective_user.id)
+    if person is not None:
+        language = person.language
+    if update.callback_query is not None:
+        await update.callback_query.answer(texts.label(language, "answer_failed"), show_alert=True)
+    elif update.effective_message is not None:
+        await update.effective_message.reply_html(texts.render(language, "internal_error"))
 
 
 async def after_every_update(update: Update, context: GuanjiaContext) -> None:

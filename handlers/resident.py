@@ -9,7 +9,7 @@ from bot.tickets import Outcome, PressedOn
 from handlers.common import identify
 
 # confirm:<ticket>, reopen:<ticket>, rate:<ticket>:<stars>
-BUTTONS = r"^(confirm|reopen):\d+$|^rate:\d+:[1-5]$"
+BUTTONS = r"^(confirm|reopen):\d{1,9}$|^rate:\d{1,9}:[1-5]$"
 
 
 async def my_tickets(update: Update, context: GuanjiaContext) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from bot.embedded import EmbeddedEstate
@@ -122,3 +123,30 @@ async def test_a_text_over_telegrams_limit_is_split_never_cut(estate: EmbeddedEs
     assert all(len(m.content) <= 4096 for m in relayed)
     # Nothing lost at the cut (Telegram trims a space at either end of a message).
     assert answer.replace(" ", "") in "".join(m.content for m in relayed).replace(" ", "")
+
+
+async def test_an_oversized_forged_ticket_id_is_just_a_stale_button(
+    estate: EmbeddedEstate, cast: Cast
+) -> None:
+    await cast.zhang.send_text("Gate broken")
+    card = await cast.a1.wait_for("#1001")
+    answer = await cast.a1.wait_for_answer(await cast.a1.press_data(card, "accept:99999999999999999999"))
+    assert answer["text"] == "This button no longer works"
+
+
+async def test_when_handling_fails_the_person_is_told_and_nothing_is_half_done(
+    estate: EmbeddedEstate, cast: Cast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("database on fire")
+
+    monkeypatch.setattr("storage.tickets.add_event", broken)
+    await cast.zhang.send_text("Lift broken")
+    reply = await cast.zhang.wait_for("something went wrong")
+    assert (
+        reply.text
+        == "Sorry, something went wrong and this message was not processed. Please send it again in a moment."
+    )
+    await estate.settled()
+    assert await _snapshot(estate) == ([], 0)
+    assert cast.a1.inbox == []

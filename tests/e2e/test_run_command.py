@@ -39,10 +39,16 @@ async def test_guanjia_run_serves_residents_and_stops_cleanly_on_sigterm(tmp_pat
         )
         try:
             zhang = sandbox.user(1101, "Zhang", language_code="en")
-            await zhang.send_text("The lift is broken")
+            first = await zhang.send_text("The lift is broken")
             ack = await zhang.wait_for("#1001", timeout=20)
             assert "Butler A1" in ack.content
-            await sandbox.user(101, "A1").wait_for("New ticket #1001")
+            a1 = sandbox.user(101, "A1")
+            card = await a1.wait_for("New ticket #1001")
+            # Edits and button presses are among the updates asked of Telegram.
+            await zhang.edit_text(first, "The lift in building 2 is broken")
+            await a1.wait_for("(edited): The lift in building 2 is broken")
+            await a1.press(card, "Accept")
+            await zhang.wait_for("accepted by your butler")
         finally:
             process.send_signal(signal.SIGTERM)
             output, _ = await asyncio.wait_for(process.communicate(), timeout=20)

@@ -97,3 +97,11 @@ def test_labels_exist_in_both_languages() -> None:
     ):
         assert texts.label("zh", name) != texts.label("en", name)
     assert texts.label("en", "button_stars", stars=3) == "★★★"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_task_card_carries_the_whole_request(language: str) -> None:
+    request = "".join(f"第{n}句话。" for n in range(600))  # about 3,500 characters
+    context = {**SAMPLE, "incoming": Incoming("text", 1, 2, text=request)}
+    assert request in texts.render(language, "task_card", me=_person(Role.BUTLER), **context)
+    assert request in texts.render(language, "manager_alert", me=_person(Role.MANAGER), **context)
