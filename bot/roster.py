@@ -70,6 +70,7 @@ class ImportReport:
     created: int = 0
     updated: int = 0
     invites: list[Invite] = field(default_factory=list)
+    deactivated: list[tuple[str, str]] = field(default_factory=list)  # (name, role) no longer in the file
 
     @property
     def ok(self) -> bool:
@@ -226,6 +227,7 @@ async def import_roster(conn: AsyncConnection, text: str, config: Config, now: d
     team_ids = {team: await people_queries.ensure_team(conn, estate_id, team) for team in _teams(rows)}
     owner_team = {row.unit: row.team for row in rows if row.role == Role.OWNER}
     rank: defaultdict[str | None, int] = defaultdict(int)
+    in_file: set[int] = set()
     for row in rows:
         team = owner_team.get(row.unit) if row.role == Role.RESIDENT else row.team
         values = {
@@ -236,6 +238,7 @@ async def import_roster(conn: AsyncConnection, text: str, config: Config, now: d
             "vip": row.vip,
             "team_rank": rank[team] if row.role == Role.BUTLER else 0,
             "updated_at": now,
+            "active": True,
         }
         if row.role == Role.BUTLER:
             rank[team] += 1
@@ -249,7 +252,7 @@ async def import_roster(conn: AsyncConnection, text: str, config: Config, now: d
         )
         existing = (await conn.execute(sa.select(people.c.id).where(identity))).scalar()
         if existing is None:
-            await conn.execute(
+            inserted = await conn.execute(
                 people.insert().values(
                     estate_id=estate_id,
                     role=row.role.value,
@@ -259,12 +262,39 @@ async def import_roster(conn: AsyncConnection, text: str, config: Config, now: d
                     **values,
                 )
             )
+            in_file.add(int(inserted.inserted_primary_key[0]))  # type: ignore[index]
             report.created += 1
         else:
             await conn.execute(people.update().where(people.c.id == existing).values(**values))
+            in_file.add(int(existing))
             report.updated += 1
+    report.deactivated = await _deactivate_everyone_else(conn, estate_id, in_file, now)
+    report.warnings.extend(
+        f"{name} ({role}) is no longer in the roster: kept for history, no longer served or routed to"
+        for name, role in report.deactivated
+    )
     report.invites = await _invites_for_unbound(conn, estate_id, now, config.invite_valid_for)
     return report
+
+
+async def _deactivate_everyone_else(
+    conn: AsyncConnection, estate_id: int, keep: set[int], now: datetime
+) -> list[tuple[str, str]]:
+    """Whoever the file no longer lists leaves service (a butler who left, the owner of a sold unit)."""
+    leaving = (
+        await conn.execute(
+            sa.select(people.c.id, people.c.name, people.c.role)
+            .where(people.c.estate_id == estate_id, people.c.active, people.c.id.not_in(keep))
+            .order_by(people.c.id)
+        )
+    ).all()
+    if leaving:
+        await conn.execute(
+            people.update()
+            .where(people.c.id.in_([row.id for row in leaving]))
+            .values(active=False, updated_at=now)
+        )
+    return [(row.name, row.role) for row in leaving]
 
 
 def _teams(rows: list[RosterRow]) -> list[str]:
@@ -278,7 +308,7 @@ async def _invites_for_unbound(
     unbound = (
         await conn.execute(
             sa.select(people)
-            .where(people.c.estate_id == estate_id, people.c.telegram_id.is_(None))
+            .where(people.c.estate_id == estate_id, people.c.telegram_id.is_(None), people.c.active)
             .order_by(people.c.id)
         )
     ).all()
@@ -310,10 +340,13 @@ async def redeem_invite(conn: AsyncConnection, code: str, telegram_id: int, now:
     """Bind a Telegram account to the person an invite names. None if the code is not (or no longer) valid."""
     invite = (
         await conn.execute(
-            sa.select(invites).where(
+            sa.select(invites)
+            .join(people, people.c.id == invites.c.person_id)
+            .where(
                 invites.c.code == code.strip().upper(),
                 invites.c.used_at.is_(None),
                 invites.c.expires_at > now,
+                people.c.active,  # someone who left the roster cannot join with an old code
             )
         )
     ).first()

@@ -1,7 +1,8 @@
 """Routing (管家式服务): an owner's request goes to their own team's butler and never to another team.
 
 Within the team it goes to the designated first butler (the first listed in the roster), else to the
-next team member who is on duty. Nobody outside the team is asked.
+next team member who is on duty. A butler who has not joined on Telegram yet cannot receive a task card,
+so is passed over like one off duty. Nobody outside the team is asked.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from storage import people as people_queries
 
 
 def first_on_duty(team: list[Person]) -> Person | None:
-    """The butler a new request goes to: the first in the team's order who is on duty."""
-    return next((butler for butler in team if butler.on_duty), None)
+    """The butler a new request goes to: the first in the team's order who is on duty and reachable."""
+    return next((butler for butler in team if butler.on_duty and butler.telegram_id is not None), None)
 
 
 async def butler_for_team(conn: AsyncConnection, team_id: int) -> Person | None:

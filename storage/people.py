@@ -29,7 +29,9 @@ def to_person(row: Row[Any]) -> Person:
 
 
 async def person_by_telegram_id(conn: AsyncConnection, telegram_id: int) -> Person | None:
-    row = (await conn.execute(sa.select(people).where(people.c.telegram_id == telegram_id))).first()
+    row = (
+        await conn.execute(sa.select(people).where(people.c.telegram_id == telegram_id, people.c.active))
+    ).first()
     return to_person(row) if row is not None else None
 
 
@@ -42,7 +44,12 @@ async def owner_of_unit(conn: AsyncConnection, estate_id: int, unit: str) -> Per
     row = (
         await conn.execute(
             sa.select(people)
-            .where(people.c.estate_id == estate_id, people.c.role == Role.OWNER, people.c.unit == unit)
+            .where(
+                people.c.estate_id == estate_id,
+                people.c.role == Role.OWNER,
+                people.c.unit == unit,
+                people.c.active,
+            )
             .order_by(people.c.id)
             .limit(1)
         )
@@ -54,7 +61,7 @@ async def butlers_of_team(conn: AsyncConnection, team_id: int) -> list[Person]:
     """The team's butlers, designated first butler first."""
     rows = await conn.execute(
         sa.select(people)
-        .where(people.c.team_id == team_id, people.c.role == Role.BUTLER)
+        .where(people.c.team_id == team_id, people.c.role == Role.BUTLER, people.c.active)
         .order_by(people.c.team_rank, people.c.id)
     )
     return [to_person(row) for row in rows]
@@ -63,7 +70,7 @@ async def butlers_of_team(conn: AsyncConnection, team_id: int) -> list[Person]:
 async def managers_of_estate(conn: AsyncConnection, estate_id: int) -> list[Person]:
     rows = await conn.execute(
         sa.select(people)
-        .where(people.c.estate_id == estate_id, people.c.role == Role.MANAGER)
+        .where(people.c.estate_id == estate_id, people.c.role == Role.MANAGER, people.c.active)
         .order_by(people.c.id)
     )
     return [to_person(row) for row in rows]

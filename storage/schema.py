@@ -56,6 +56,8 @@ people = sa.Table(
     # A butler's place in the team: the lowest is the team's designated first butler.
     sa.Column("team_rank", sa.Integer, nullable=False, server_default="0"),
     sa.Column("on_duty", sa.Boolean, nullable=False, server_default=sa.true()),
+    # False once the person is no longer in the roster file: kept for history, never routed to.
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("updated_at", UtcDateTime(), nullable=False),
     sa.UniqueConstraint("estate_id", "role", "roster_key", "name"),

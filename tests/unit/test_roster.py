@@ -133,3 +133,40 @@ async def test_the_estate_timezone_comes_from_config(db: Database, clock: Manual
         zhang = await people_queries.person_by_telegram_id(conn, 1101)
         assert zhang is not None
         assert await people_queries.estate_timezone(conn, zhang.estate_id) == "Asia/Hong_Kong"
+
+
+async def test_people_dropped_from_the_file_leave_service_but_keep_their_history(
+    db: Database, clock: ManualClock
+) -> None:
+    await _import(db, ROSTER, clock)
+    # Butler A1 left; unit 1-101 was sold to a new owner; Owner Zhou never joined and moved away.
+    changed = (
+        ROSTER.replace("butler,Butler A1,A,,101,138-0000-0101,en,no\n", "")
+        .replace(
+            "owner,Owner Zhang,A,1-101,1101,139-1111-0101,en,no\n", "owner,Owner New,A,1-101,1111,,en,no\n"
+        )
+        .replace("owner,Owner Zhou,B,2-201,,,en,no\n", "")
+    )
+    report = await _import(db, changed, clock)
+    assert report.ok
+    assert report.deactivated == [("Butler A1", "butler"), ("Owner Zhang", "owner"), ("Owner Zhou", "owner")]
+    assert "Butler A1 (butler) is no longer in the roster" in report.warnings[0]
+    assert report.invites == []
+    async with db.engine.connect() as conn:
+        assert await people_queries.person_by_telegram_id(conn, 101) is None  # no longer served
+        assert await people_queries.person_by_telegram_id(conn, 1101) is None
+        tom = await people_queries.person_by_telegram_id(conn, 1102)
+        assert tom is not None and tom.team_id is not None
+        owner = await people_queries.owner_of_unit(conn, tom.estate_id, "1-101")
+        assert owner is not None and owner.name == "Owner New"
+        assert [b.name for b in await people_queries.butlers_of_team(conn, tom.team_id)] == [
+            "Butler A2",
+            "Butler A3",
+        ]
+    assert await _count_people(db) == 13  # nobody deleted
+
+    # Back in the file, back in service.
+    again = await _import(db, ROSTER, clock)
+    assert ("Owner New", "owner") in again.deactivated
+    async with db.engine.connect() as conn:
+        assert await people_queries.person_by_telegram_id(conn, 101) is not None

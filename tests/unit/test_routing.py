@@ -6,8 +6,11 @@ from bot.model import Person, Role
 from bot.routing import first_on_duty
 
 
-def _butler(person_id: int, on_duty: bool = True) -> Person:
-    return Person(person_id, 1, Role.BUTLER, f"b{person_id}", 1, None, person_id, None, "zh", False, on_duty)
+def _butler(person_id: int, on_duty: bool = True, on_telegram: bool = True) -> Person:
+    telegram_id = person_id if on_telegram else None
+    return Person(
+        person_id, 1, Role.BUTLER, f"b{person_id}", 1, None, telegram_id, None, "zh", False, on_duty
+    )
 
 
 def test_the_designated_first_butler_gets_it() -> None:
@@ -23,3 +26,8 @@ def test_the_next_on_duty_member_when_the_first_is_off() -> None:
 def test_nobody_when_the_whole_team_is_off_duty() -> None:
     team = [replace(_butler(n), on_duty=False) for n in (1, 2)]
     assert first_on_duty(team) is None
+
+
+def test_a_butler_not_yet_on_telegram_is_passed_over() -> None:
+    team = [_butler(1, on_telegram=False), _butler(2)]
+    assert first_on_duty(team) == team[1]
