@@ -73,7 +73,7 @@ def build_application(settings: Settings) -> GuanjiaApplication:
 async def _open(application: GuanjiaApplication, settings: Settings) -> None:
     config = settings.config
     db = await Database.open(settings.db_path)
-    texts = Texts(config.zone)
+    texts = Texts(config.zone, config.sla)
     notifier = Notifier(texts, settings.clock)
     sender = OutboxSender(db, application.bot, settings.clock)
     application.bot_data["runtime"] = Runtime(

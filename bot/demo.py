@@ -30,7 +30,7 @@ CAST = (
     (5001, "李娜 · 管家 A组"),
     (3502, "陈静 · VIP 业主 3-502"),
     (5101, "王强 · 管家 B组"),
-    (MANAGER_ID, "刘经理 · 项目经理"),
+    (MANAGER_ID, "刘洋 · 项目经理"),
     (2201, "周杰 · 业主 2-201 (joins by invite)"),
 )
 
@@ -52,7 +52,7 @@ async def _the_day(estate: EmbeddedEstate, clock: ManualClock) -> None:
     lina = sandbox.user(5001, "李娜", language_code="zh-hans")
     chen = sandbox.user(3502, "陈静", language_code="zh-hans")
     wang = sandbox.user(5101, "王强", language_code="zh-hans")
-    manager = sandbox.user(7001, "刘经理", language_code="zh-hans")
+    manager = sandbox.user(MANAGER_ID, "刘洋", language_code="zh-hans")
     zhou = sandbox.user(2201, "周杰", language_code="zh-hans")
 
     # 09:00 An owner reports a dripping tap; it goes to his own team's first butler.
@@ -87,7 +87,7 @@ async def _the_day(estate: EmbeddedEstate, clock: ManualClock) -> None:
     alert = await manager.wait_for("抄送经理")
     clock.advance(timedelta(minutes=5))
     await manager.send_text("陈女士您好，我已联系楼上业主，今天起装修改到 9 点以后。", reply_to=alert)
-    await chen.wait_for("刘经理")
+    await chen.wait_for("刘洋")
     await wang.press(await wang.wait_for("#1002"), "接单")
     await chen.wait_for("已由管家 王强 接单")
 

@@ -7,12 +7,14 @@ each language's labels.j2, so translators find every word in the templates folde
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import jinja2
+
+from bot.config import ServiceLevels
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 LANGUAGES = ("zh", "en")
@@ -20,8 +22,9 @@ DEFAULT_LANGUAGE = "zh"
 
 
 class Texts:
-    def __init__(self, zone: ZoneInfo, root: Path = TEMPLATES) -> None:
+    def __init__(self, zone: ZoneInfo, sla: ServiceLevels | None = None, root: Path = TEMPLATES) -> None:
         self._zone = zone
+        self._sla = sla or ServiceLevels()
         self._environments = {language: self._environment(root / language) for language in LANGUAGES}
 
     def _environment(self, folder: Path) -> jinja2.Environment:
@@ -35,6 +38,8 @@ class Texts:
         )
         labels = environment.get_template("labels.j2").module
         environment.globals["L"] = labels
+        environment.globals["accept_minutes"] = _minutes(self._sla.accept_within)
+        environment.globals["followup_minutes"] = _minutes(self._sla.followup_window)
         environment.filters["local"] = lambda moment: self._local(moment, labels)
         environment.filters["no"] = ticket_no
         return environment
@@ -55,6 +60,10 @@ class Texts:
 
     def template_names(self, language: str) -> list[str]:
         return sorted(self._environments[language].list_templates(extensions=["j2"]))
+
+
+def _minutes(duration: timedelta) -> int:
+    return max(1, round(duration.total_seconds() / 60))
 
 
 def ticket_no(number: int) -> str:

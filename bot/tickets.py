@@ -26,6 +26,8 @@ from storage.database import Database
 
 RATING_COMMENT = "rating_comment"  # a message that asks for an optional comment on a rating
 MANAGER_COPY_CATEGORIES = (Category.COMPLAINT, Category.EMERGENCY)
+# How urgent a category is, for raising a ticket when a follow-up turns out to be more serious.
+URGENCY = {Category.EMERGENCY: 2, Category.COMPLAINT: 1}
 
 
 class Outcome(StrEnum):
@@ -141,14 +143,7 @@ class TicketDesk:
             butler=butler,
             earlier=earlier,
         )
-        team_name = await people_queries.team_name(conn, owner.team_id)
-        card: dict[str, Any] = {
-            "ticket": ticket,
-            "owner": owner,
-            "requester": requester,
-            "team": team_name,
-            "incoming": incoming,
-        }
+        card = await self._card_context(conn, ticket, requester, incoming)
         if butler is not None:
             card_row = await self._notify.tell(
                 conn,
@@ -159,13 +154,35 @@ class TicketDesk:
                 **card,
             )
             await self._show_media_after(conn, butler, incoming, ticket, card_row)
-        if butler is None or category in MANAGER_COPY_CATEGORIES or owner.vip:
-            for manager in await people_queries.managers_of_estate(conn, requester.estate_id):
-                row = await self._notify.tell(
-                    conn, manager, "manager_alert", ticket_id=ticket.id, butler=butler, **card
-                )
-                await self._show_media_after(conn, manager, incoming, ticket, row)
+        if butler is None or _watched_by_managers(ticket, owner):
+            await self._alert_managers(conn, ticket, incoming, card)
         return ticket
+
+    async def _card_context(
+        self, conn: AsyncConnection, ticket: Ticket, requester: Person, incoming: Incoming
+    ) -> dict[str, Any]:
+        """What a task card or a manager's copy shows: the ticket, whose it is, and what was said."""
+        owner = await people_queries.person_by_id(conn, ticket.owner_id)
+        butler = await people_queries.person_by_id(conn, ticket.butler_id) if ticket.butler_id else None
+        return {
+            "ticket": ticket,
+            "owner": owner,
+            "requester": requester,
+            "team": await people_queries.team_name(conn, ticket.team_id),
+            "incoming": incoming,
+            "butler": butler,
+        }
+
+    async def _alert_managers(
+        self, conn: AsyncConnection, ticket: Ticket, incoming: Incoming, card: dict[str, Any]
+    ) -> None:
+        """Copy the ticket to the estate's managers; while nobody has it, they can take it on."""
+        for manager in await people_queries.managers_of_estate(conn, ticket.estate_id):
+            buttons = self._card_buttons(manager, ticket) if ticket.butler_id is None else None
+            row = await self._notify.tell(
+                conn, manager, "manager_alert", ticket_id=ticket.id, buttons=buttons, **card
+            )
+            await self._show_media_after(conn, manager, incoming, ticket, row)
 
     async def _show_media_after(
         self, conn: AsyncConnection, person: Person, incoming: Incoming, ticket: Ticket, card_row: int | None
@@ -180,29 +197,100 @@ class TicketDesk:
     ) -> Ticket:
         await _log_message(conn, ticket.id, "message_from_resident", requester, incoming, now)
         ticket = await ticket_queries.update_ticket(conn, ticket.id, last_activity_at=now)
-        staff = await self._handler_of(conn, ticket)
-        for person in staff:
-            await self._relay(conn, person, ticket, requester, incoming)
-        await self._notify.tell(conn, requester, "followup_added", ticket_id=ticket.id, ticket=ticket)
+        followers = await self._pass_on(conn, ticket, requester, incoming)
+        raised_to = self._classifier.classify(incoming.text)
+        raised = _outranks(raised_to, ticket.category)
+        if raised:
+            ticket = await self._raise_category(conn, ticket, raised_to, requester, incoming, followers, now)
+        await self._notify.tell(
+            conn,
+            requester,
+            "followup_added",
+            ticket_id=ticket.id,
+            ticket=ticket,
+            raised=raised,
+            to_managers=ticket.butler_id is None,
+        )
         return ticket
 
-    async def _handler_of(self, conn: AsyncConnection, ticket: Ticket) -> list[Person]:
-        """Who hears the resident's words: the ticket's butler, or the managers while nobody has it."""
+    async def _raise_category(
+        self,
+        conn: AsyncConnection,
+        ticket: Ticket,
+        category: Category,
+        requester: Person,
+        incoming: Incoming,
+        already_told: list[Person],
+        now: datetime,
+    ) -> Ticket:
+        """A follow-up turns out to be an emergency or a complaint: the ticket becomes one, with its
+        shorter commitment, and the managers hear of it at once, as they would of a new one."""
+        due_at = ticket.due_at
+        if category == Category.EMERGENCY:
+            due_at = min(due_at, now + self._sla.emergency_feedback_within)
+        await ticket_queries.add_event(
+            conn,
+            ticket.id,
+            "category_raised",
+            at=now,
+            actor_id=None,
+            detail={"from": ticket.category.value, "to": category.value, "due_at": due_at.isoformat()},
+        )
+        ticket = await ticket_queries.update_ticket(conn, ticket.id, category=category.value, due_at=due_at)
+        card = await self._card_context(conn, ticket, requester, incoming)
+        told = {person.id for person in already_told}
+        for manager in await people_queries.managers_of_estate(conn, ticket.estate_id):
+            if manager.id not in told:
+                row = await self._notify.tell(conn, manager, "manager_alert", ticket_id=ticket.id, **card)
+                await self._show_media_after(conn, manager, incoming, ticket, row)
+        if card["butler"] is not None:
+            await self._notify.tell(
+                conn, card["butler"], "category_raised", ticket_id=ticket.id, ticket=ticket
+            )
+        return ticket
+
+    async def _followers(self, conn: AsyncConnection, ticket: Ticket) -> list[Person]:
+        """The staff who follow a ticket's conversation: its butler, and the managers when the ticket
+        is theirs to watch (a complaint, an emergency, a VIP owner's, or nobody has it yet)."""
+        staff = []
         if ticket.butler_id is not None:
-            return [await people_queries.person_by_id(conn, ticket.butler_id)]
-        return await people_queries.managers_of_estate(conn, ticket.estate_id)
+            staff.append(await people_queries.person_by_id(conn, ticket.butler_id))
+        owner = await people_queries.person_by_id(conn, ticket.owner_id)
+        if ticket.butler_id is None or _watched_by_managers(ticket, owner):
+            staff.extend(await people_queries.managers_of_estate(conn, ticket.estate_id))
+        return [person for index, person in enumerate(staff) if person not in staff[:index]]
+
+    async def _pass_on(
+        self, conn: AsyncConnection, ticket: Ticket, sender: Person, incoming: Incoming, edited: bool = False
+    ) -> list[Person]:
+        """Relay a message inside the ticket: a resident's to the staff following it; a staff member's
+        to the resident and, so that nobody gives inconsistent answers, to the other staff following it.
+        Returns the staff who were told."""
+        followers = [person for person in await self._followers(conn, ticket) if person.id != sender.id]
+        if sender.role.is_household:
+            for person in followers:
+                await self._relay(conn, person, "relay_to_staff", ticket, sender, incoming, edited)
+            return followers
+        requester = await people_queries.person_by_id(conn, ticket.requester_id)
+        await self._relay(conn, requester, "relay_to_resident", ticket, sender, incoming, edited)
+        for person in followers:
+            await self._relay(
+                conn, person, "relay_between_staff", ticket, sender, incoming, edited, requester=requester
+            )
+        return followers
 
     async def _relay(
         self,
         conn: AsyncConnection,
         to: Person,
+        template: str,
         ticket: Ticket,
         sender: Person,
         incoming: Incoming,
-        edited: bool = False,
+        edited: bool,
+        **extra: Any,
     ) -> None:
-        template = "relay_to_staff" if sender.role.is_household else "relay_to_resident"
-        words: dict[str, Any] = {"ticket": ticket, "sender": sender, "edited": edited}
+        words: dict[str, Any] = {"ticket": ticket, "sender": sender, "edited": edited, **extra}
         if incoming.is_media and not edited:
             await self._notify.show_media(conn, to, incoming, template, ticket_id=ticket.id, **words)
         else:
@@ -242,7 +330,7 @@ class TicketDesk:
             await _log_message(conn, ticket.id, f"message_from_{staff.role.value}", staff, incoming, now)
             ticket = await ticket_queries.update_ticket(conn, ticket.id, last_activity_at=now)
             requester = await people_queries.person_by_id(conn, ticket.requester_id)
-            await self._relay(conn, requester, ticket, staff, incoming)
+            await self._pass_on(conn, ticket, staff, incoming)
             await self._notify.tell(
                 conn, staff, "staff_message_relayed", ticket_id=ticket.id, ticket=ticket, requester=requester
             )
@@ -265,12 +353,7 @@ class TicketDesk:
             now = self._clock.now()
             await _log_message(conn, ticket.id, "message_edited", person, incoming, now)
             ticket = await ticket_queries.update_ticket(conn, ticket.id, last_activity_at=now)
-            if person.role.is_household:
-                readers = await self._handler_of(conn, ticket)
-            else:
-                readers = [await people_queries.person_by_id(conn, ticket.requester_id)]
-            for reader in readers:
-                await self._relay(conn, reader, ticket, person, incoming, edited=True)
+            await self._pass_on(conn, ticket, person, incoming, edited=True)
             return Outcome.DONE
 
     @staticmethod
@@ -281,37 +364,35 @@ class TicketDesk:
 
     # ---- the butler's buttons --------------------------------------------------------------------
 
-    async def accept(self, butler: Person, ticket_id: int, pressed: PressedOn) -> Outcome:
+    async def accept(self, staff: Person, ticket_id: int, pressed: PressedOn) -> Outcome:
         async with self._db.begin() as conn:
-            ticket = await ticket_queries.ticket_by_id(conn, ticket_id)
+            ticket, outcome = await self._handlers_ticket(conn, staff, ticket_id, (TicketState.NEW,))
             if ticket is None:
-                return Outcome.UNKNOWN
-            if ticket.butler_id != butler.id:
-                return Outcome.NOT_YOURS
-            if ticket.state != TicketState.NEW:
-                return Outcome.ALREADY
+                return outcome
             now = self._clock.now()
+            ticket = await self._take_on_if_unassigned(conn, ticket, staff, now)
             ticket = await ticket_queries.update_ticket(
                 conn, ticket.id, state=TicketState.ACCEPTED.value, accepted_at=now, last_activity_at=now
             )
-            await ticket_queries.add_event(conn, ticket.id, "accepted", at=now, actor_id=butler.id)
-            await self._retire_buttons(conn, pressed, self._card_buttons(butler, ticket))
+            await ticket_queries.add_event(conn, ticket.id, "accepted", at=now, actor_id=staff.id)
+            await self._retire_buttons(conn, pressed, self._card_buttons(staff, ticket))
             requester = await people_queries.person_by_id(conn, ticket.requester_id)
             await self._notify.tell(
-                conn, requester, "ticket_accepted", ticket_id=ticket.id, ticket=ticket, butler=butler
+                conn, requester, "ticket_accepted", ticket_id=ticket.id, ticket=ticket, butler=staff
             )
             return Outcome.DONE
 
-    async def resolve(self, butler: Person, ticket_id: int, pressed: PressedOn) -> Outcome:
+    async def resolve(self, staff: Person, ticket_id: int, pressed: PressedOn) -> Outcome:
         async with self._db.begin() as conn:
-            ticket = await ticket_queries.ticket_by_id(conn, ticket_id)
+            open_states = (TicketState.NEW, TicketState.ACCEPTED)
+            ticket, outcome = await self._handlers_ticket(conn, staff, ticket_id, open_states)
             if ticket is None:
-                return Outcome.UNKNOWN
-            if ticket.butler_id != butler.id:
-                return Outcome.NOT_YOURS
-            if ticket.state not in (TicketState.NEW, TicketState.ACCEPTED):
-                return Outcome.ALREADY
+                return outcome
             now = self._clock.now()
+            ticket = await self._take_on_if_unassigned(conn, ticket, staff, now)
+            if ticket.accepted_at is None:
+                # Resolved straight away: it was accepted in the same moment, and the log says so.
+                await ticket_queries.add_event(conn, ticket.id, "accepted", at=now, actor_id=staff.id)
             ticket = await ticket_queries.update_ticket(
                 conn,
                 ticket.id,
@@ -320,7 +401,7 @@ class TicketDesk:
                 resolved_at=now,
                 last_activity_at=now,
             )
-            await ticket_queries.add_event(conn, ticket.id, "resolved", at=now, actor_id=butler.id)
+            await ticket_queries.add_event(conn, ticket.id, "resolved", at=now, actor_id=staff.id)
             await self._retire_buttons(conn, pressed, None)
             requester = await people_queries.person_by_id(conn, ticket.requester_id)
             await self._notify.tell(
@@ -329,7 +410,7 @@ class TicketDesk:
                 "ticket_resolved",
                 ticket_id=ticket.id,
                 ticket=ticket,
-                butler=butler,
+                butler=staff,
                 buttons=[
                     [
                         self._notify.button(requester, "button_confirm", f"confirm:{ticket.id}"),
@@ -338,6 +419,32 @@ class TicketDesk:
                 ],
             )
             return Outcome.DONE
+
+    async def _handlers_ticket(
+        self, conn: AsyncConnection, staff: Person, ticket_id: int, states: tuple[TicketState, ...]
+    ) -> tuple[Ticket | None, Outcome]:
+        """The ticket if `staff` may act on it now: it is theirs, or nobody has it and it is in their
+        reach (their team's, or any in a manager's estate); otherwise why not."""
+        ticket = await ticket_queries.ticket_by_id(conn, ticket_id)
+        if ticket is None:
+            return None, Outcome.UNKNOWN
+        theirs = ticket.butler_id == staff.id
+        unclaimed = ticket.butler_id is None and self._may_handle(staff, ticket)
+        if not (theirs or unclaimed):
+            return None, Outcome.NOT_YOURS
+        if ticket.state not in states:
+            return None, Outcome.ALREADY
+        return ticket, Outcome.DONE
+
+    async def _take_on_if_unassigned(
+        self, conn: AsyncConnection, ticket: Ticket, staff: Person, now: datetime
+    ) -> Ticket:
+        if ticket.butler_id is not None:
+            return ticket
+        await ticket_queries.add_event(
+            conn, ticket.id, "assigned", at=now, actor_id=staff.id, detail={"taken_on_by": staff.name}
+        )
+        return await ticket_queries.update_ticket(conn, ticket.id, butler_id=staff.id)
 
     def _card_buttons(self, butler: Person, ticket: Ticket) -> Keyboard:
         resolve = self._notify.button(butler, "button_resolve", f"resolve:{ticket.id}")
@@ -471,6 +578,15 @@ class TicketDesk:
         async with self._db.begin() as conn:
             tickets = await ticket_queries.open_tickets_of_butler(conn, butler.id)
             await self._notify.tell(conn, butler, "tasks", tickets=tickets, now=self._clock.now())
+
+
+def _watched_by_managers(ticket: Ticket, owner: Person) -> bool:
+    """Complaints, emergencies and every VIP owner's ticket go to a manager at once (domain.md)."""
+    return ticket.category in MANAGER_COPY_CATEGORIES or owner.vip
+
+
+def _outranks(new: Category, old: Category) -> bool:
+    return URGENCY.get(new, 0) > URGENCY.get(old, 0)
 
 
 async def _log_message(

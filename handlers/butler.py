@@ -31,7 +31,7 @@ async def card_button(update: Update, context: GuanjiaContext) -> None:
     verb, ticket_id = query.data.split(":")
     pressed = PressedOn(query.message.chat.id, query.message.message_id)
     desk = context.runtime.desk
-    if person.role != Role.BUTLER:
+    if person.role not in (Role.BUTLER, Role.MANAGER):  # managers may take on a ticket nobody has
         outcome = Outcome.NOT_YOURS
     elif verb == "accept":
         outcome = await desk.accept(person, int(ticket_id), pressed)

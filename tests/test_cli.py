@@ -79,12 +79,12 @@ def test_the_demo_plays_the_day_and_exits_0(capsys: pytest.CaptureFixture[str]) 
     out = capsys.readouterr().out
     for seen in (
         "━━━━ 张伟 · 业主 1-101 ━━━━",
-        "← 已收到您的报修需求，工单号 #1001。",
+        "← 已收到您的报修，工单号 #1001。",
         "← 您的工单 #1001 已由管家 李娜 接单，正在处理。",
         "← [photo] #1001 · 1-101 张伟：[照片] 就是这个水龙头",
         "← 谢谢您的评价（★★★★★）！",
         "← 【抄送经理】投诉工单 #1002（VIP 业主）",
-        "← #1002 · 经理 刘经理：陈女士您好",
+        "← #1002 · 经理 刘洋：陈女士您好",
         "← We have your repair request: ticket #1003.",
         "← 您好，周杰！",
         "← 今日服务数据（11月20日 00:00 起）",

@@ -51,6 +51,8 @@ SAMPLE = {
     "earlier": TICKET,
     "team": "A",
     "edited": False,
+    "raised": True,
+    "to_managers": False,
     "now": NOW,
     "figures": DayFigures(NOW, 3, 2, 1, 1, 2, 1, 1, 4.0, 1, 0, {Category.REPAIR: 2}),
     "categories": list(Category),
