@@ -28,6 +28,20 @@ def classifier() -> Classifier:
         ("I want to make a complaint about the noise", Category.COMPLAINT),
         ("When is the pool open?", Category.INQUIRY),
         ("你好", Category.INQUIRY),
+        # Cases that once went wrong: a drip is no emergency, a real one is, praise is no complaint.
+        ("水龙头有点漏水", Category.REPAIR),
+        ("马桶漏水了", Category.REPAIR),
+        ("卫生间漏水严重，已经淹了", Category.EMERGENCY),
+        ("The pipe is leaking", Category.REPAIR),
+        ("Burst pipe, water everywhere!", Category.EMERGENCY),
+        ("Lift stuck between floors with my kid inside", Category.EMERGENCY),
+        ("有人在小区里打架", Category.EMERGENCY),
+        ("服务态度很好，谢谢", Category.INQUIRY),
+        ("The lobby is not clean", Category.COMPLAINT),
+        ("Please fix the fire door", Category.REPAIR),
+        ("煤气费怎么交？", Category.INQUIRY),
+        ("厨房有煤气味", Category.EMERGENCY),
+        ("I'd like to book home cleaning", Category.SERVICE),
     ],
 )
 def test_keyword_rules(classifier: Classifier, text: str, expected: Category) -> None:
