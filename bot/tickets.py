@@ -304,11 +304,7 @@ class TicketDesk:
             conn, ticket.id, rating_comment=incoming.text or f"[{incoming.kind}]"
         )
         await self._notify.tell(conn, requester, "comment_thanks", ticket_id=ticket.id, ticket=ticket)
-        if ticket.butler_id is not None:
-            butler = await people_queries.person_by_id(conn, ticket.butler_id)
-            await self._notify.tell(
-                conn, butler, "comment_to_butler", ticket_id=ticket.id, ticket=ticket, requester=requester
-            )
+        await self._tell_handler(conn, ticket, "comment_to_butler", requester=requester)
         return ticket
 
     # ---- staff write into a ticket ---------------------------------------------------------------
@@ -472,16 +468,7 @@ class TicketDesk:
             await self._notify.tell(
                 conn, requester, "rate_ask", ticket_id=ticket.id, ticket=ticket, buttons=[stars]
             )
-            if ticket.butler_id is not None:
-                butler = await people_queries.person_by_id(conn, ticket.butler_id)
-                await self._notify.tell(
-                    conn,
-                    butler,
-                    "confirmed_to_butler",
-                    ticket_id=ticket.id,
-                    ticket=ticket,
-                    requester=requester,
-                )
+            await self._tell_handler(conn, ticket, "confirmed_to_butler", requester=requester)
             return Outcome.DONE
 
     async def reopen(self, requester: Person, ticket_id: int, pressed: PressedOn) -> Outcome:
@@ -539,12 +526,16 @@ class TicketDesk:
                 force_reply=True,
                 expects=RATING_COMMENT,
             )
-            if ticket.butler_id is not None:
-                butler = await people_queries.person_by_id(conn, ticket.butler_id)
-                await self._notify.tell(
-                    conn, butler, "rating_to_butler", ticket_id=ticket.id, ticket=ticket, requester=requester
-                )
+            await self._tell_handler(conn, ticket, "rating_to_butler", requester=requester)
             return Outcome.DONE
+
+    async def _tell_handler(
+        self, conn: AsyncConnection, ticket: Ticket, template: str, **context: Any
+    ) -> None:
+        """Tell whoever has the ticket (its butler, or the manager who took it on), if anyone does."""
+        if ticket.butler_id is not None:
+            handler = await people_queries.person_by_id(conn, ticket.butler_id)
+            await self._notify.tell(conn, handler, template, ticket_id=ticket.id, ticket=ticket, **context)
 
     async def _requesters_ticket(
         self, conn: AsyncConnection, requester: Person, ticket_id: int, state: TicketState
