@@ -304,7 +304,9 @@ class TicketDesk:
             conn, ticket.id, rating_comment=incoming.text or f"[{incoming.kind}]"
         )
         await self._notify.tell(conn, requester, "comment_thanks", ticket_id=ticket.id, ticket=ticket)
-        await self._tell_handler(conn, ticket, "comment_to_butler", requester=requester)
+        if ticket.butler_id is not None:
+            handler = await people_queries.person_by_id(conn, ticket.butler_id)
+            await self._relay(conn, handler, "comment_to_butler", ticket, requester, incoming, edited=False)
         return ticket
 
     # ---- staff write into a ticket ---------------------------------------------------------------

@@ -73,7 +73,9 @@ async def test_a_request_reaches_the_owners_own_butler_and_back(
     await cast.a1.wait_for("Owner Zhang rated ticket #1001 4 stars.")
     await cast.zhang.send_text("Quick and tidy, thank you", reply_to=thanks)
     await cast.zhang.wait_for("we have your comment on ticket #1001")
-    await cast.a1.wait_for("Quick and tidy, thank you")
+    assert (await cast.a1.wait_for("Quick and tidy")).text == (
+        "Owner Zhang commented on ticket #1001: Quick and tidy, thank you"
+    )
     await estate.settled()
 
     # Buttons already answered are gone, so they cannot be pressed twice.

@@ -157,3 +157,15 @@ async def test_an_edited_message_reaches_the_other_side_as_a_correction(
         )
     assert kinds.count("message_edited") == 2
     assert sum("(edited)" in m.content for m in cast.a1.inbox) == 1
+
+
+async def test_a_photo_as_a_rating_comment_reaches_the_butler(estate: EmbeddedEstate, cast: Cast) -> None:
+    await cast.wu.send_text("Bench broken")
+    await cast.b1.press(await cast.b1.wait_for("#1001"), "Resolved")
+    await cast.wu.press(await cast.wu.wait_for("Is it resolved"), "Yes, resolved")
+    await cast.wu.press(await cast.wu.wait_for("How would you rate"), "★★")
+    thanks = await cast.wu.wait_for("Thank you for your rating")
+    await cast.wu.send_photo(caption="still wobbly, see", reply_to=thanks)
+    photo = await cast.b1.wait_for(lambda m: m.kind == "photo")
+    assert photo.caption == "Owner Wu commented on ticket #1001: [photo] still wobbly, see"
+    await cast.wu.wait_for("we have your comment")
