@@ -150,3 +150,23 @@ async def test_when_handling_fails_the_person_is_told_and_nothing_is_half_done(
     await estate.settled()
     assert await _snapshot(estate) == ([], 0)
     assert cast.a1.inbox == []
+
+
+async def test_a_5000_character_request_reaches_the_butler_whole_in_several_messages(
+    estate: EmbeddedEstate, cast: Cast
+) -> None:
+    # Telegram's own clients split a long text before sending; the bot must cope with any length anyway.
+    request = "\n".join(
+        f"Line {n:03d}: the water pressure on this floor drops every evening." for n in range(80)
+    )
+    assert len(request) > 5000
+    await cast.zhang.send_text(request)
+    await cast.a1.wait_for_count(2)
+    await estate.settled()
+    parts = cast.a1.inbox
+    assert len(parts) == 2
+    assert all(len(part.content) <= 4096 for part in parts)
+    assert parts[0].content.startswith("New ticket #1001")
+    assert parts[-1].buttons[0][0] == ("Accept", "accept:1")
+    received = "\n".join(part.content for part in parts)
+    assert all(line in received for line in request.splitlines())
