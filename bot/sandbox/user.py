@@ -177,7 +177,7 @@ class SandboxUser:
     def callback_answers(self) -> list[dict[str, Any]]:
         return list(self._chat.callback_answers)
 
-    async def wait_for(self, match: Match, timeout: float = 5.0) -> ChatMessage:
+    async def wait_for(self, match: Match, timeout: float = 15.0) -> ChatMessage:
         """The first inbox message containing ``match`` (or satisfying it, if callable)."""
 
         def matches(message: ChatMessage) -> bool:
@@ -196,7 +196,7 @@ class SandboxUser:
             )
         return found
 
-    async def wait_for_count(self, count: int, timeout: float = 5.0) -> list[ChatMessage]:
+    async def wait_for_count(self, count: int, timeout: float = 15.0) -> list[ChatMessage]:
         def probe() -> list[ChatMessage] | None:
             inbox = self.inbox
             return inbox if len(inbox) >= count else None
@@ -209,7 +209,7 @@ class SandboxUser:
             )
         return found
 
-    async def wait_for_answer(self, query_id: str, timeout: float = 5.0) -> dict[str, Any]:
+    async def wait_for_answer(self, query_id: str, timeout: float = 15.0) -> dict[str, Any]:
         def probe() -> dict[str, Any] | None:
             return next(
                 (a for a in self._chat.callback_answers if a["callback_query_id"] == query_id),
