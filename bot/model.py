@@ -75,8 +75,6 @@ class Ticket:
     rating_comment: str | None
 
 
-# What a person can send that becomes part of a ticket. Others (stickers, polls, contacts...) are refused.
-SUPPORTED_KINDS = ("text", "photo", "video", "voice", "audio", "document", "location")
 # Kinds whose copy can carry a caption (a location or sticker cannot).
 CAPTIONED_KINDS = ("photo", "video", "voice", "audio", "document")
 

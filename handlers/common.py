@@ -6,7 +6,7 @@ import logging
 
 from telegram import Message, Update, User
 
-from bot.model import Incoming, Person, Role
+from bot.model import Incoming, Person
 from bot.runtime import GuanjiaContext
 from bot.texts import DEFAULT_LANGUAGE
 
@@ -157,7 +157,3 @@ async def after_every_update(update: Update, context: GuanjiaContext) -> None:
     """Runs after every update: whatever the handlers committed to the outbox goes out now."""
     context.runtime.updates_handled += 1
     context.runtime.sender.wake()
-
-
-def is_role(person: Person, *roles: Role) -> bool:
-    return person.role in roles
