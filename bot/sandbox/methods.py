@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.sandbox.errors import ApiError, bad_request, forbidden
-from bot.sandbox.models import ChatMessage
+from bot.sandbox.models import MESSAGE_KINDS, ChatMessage
 from bot.sandbox.state import Chat, World, now
 from bot.sandbox.textfmt import FormattedText, format_text, utf16_len
 
@@ -38,24 +38,9 @@ CHAT_ACTIONS = {
     "record_video_note",
     "upload_video_note",
 }
-# Content keys a copy or forward carries over from the source message.
-_CONTENT_KEYS = (
-    "text",
-    "entities",
-    "photo",
-    "voice",
-    "document",
-    "location",
-    "sticker",
-    "video",
-    "video_note",
-    "audio",
-    "animation",
-    "contact",
-    "venue",
-    "caption",
-    "caption_entities",
-)
+# Content keys a copy or forward carries over from the source message: its kind's own key, and the
+# text's or caption's formatting.
+_CONTENT_KEYS = (*MESSAGE_KINDS, "entities", "caption", "caption_entities")
 _CAPTIONED_KINDS = {"photo", "voice", "document", "video", "audio", "animation"}
 _COMMAND_RE = re.compile(r"[a-z0-9_]{1,32}")
 _LANGUAGE_RE = re.compile(r"[a-z]{2}")

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Order matters: the first key present in a Message object names its kind.
-_KINDS = (
+MESSAGE_KINDS = (
     "text",
     "photo",
     "voice",
@@ -25,7 +25,7 @@ _KINDS = (
 
 
 def message_kind(raw: dict[str, Any]) -> str:
-    for kind in _KINDS:
+    for kind in MESSAGE_KINDS:
         if kind in raw:
             return kind
     return "other"
