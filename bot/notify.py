@@ -67,27 +67,20 @@ class Notifier:
             return None
         header = self.texts.render(person.language, header_template, me=person, incoming=incoming, **context)
         now = self._clock.now()
-        if incoming.kind in CAPTIONED_KINDS:
-            return await outbox.copy_media(
-                conn,
-                person.telegram_id,
-                from_chat_id=incoming.chat_id,
-                message_id=incoming.message_id,
-                caption_html=header,
-                ticket_id=ticket_id,
-                reply_to=reply_to,
-                now=now,
+        caption: str | None = header
+        if incoming.kind not in CAPTIONED_KINDS:
+            reply_to = await outbox.send_text(
+                conn, person.telegram_id, header, now=now, ticket_id=ticket_id, reply_to=reply_to
             )
-        heading = await outbox.send_text(
-            conn, person.telegram_id, header, now=now, ticket_id=ticket_id, reply_to=reply_to
-        )
+            caption = None
         return await outbox.copy_media(
             conn,
             person.telegram_id,
             from_chat_id=incoming.chat_id,
             message_id=incoming.message_id,
+            caption_html=caption,
             ticket_id=ticket_id,
-            reply_to=heading,
+            reply_to=reply_to,
             now=now,
         )
 

@@ -94,6 +94,8 @@ class OutboxSender:
                 )
             ).all()
         now = asyncio.get_running_loop().time()
+        # Holds that have run out are forgotten, so the table stays as small as the chats now waiting.
+        self._held_until = {chat: until for chat, until in self._held_until.items() if until > now}
         waiting: set[int] = set()
         settled = 0
         for row in rows:

@@ -69,7 +69,7 @@ class TicketDesk:
                 ref = await outbox.find_message(conn, incoming.chat_id, incoming.reply_to_message_id)
                 replied = await ticket_queries.ticket_by_id(conn, ref.ticket_id) if ref else None
                 if replied is not None and replied.requester_id == requester.id:
-                    if ref and ref.expects == RATING_COMMENT and replied.rating_comment is None:
+                    if ref is not None and ref.expects == RATING_COMMENT and replied.rating_comment is None:
                         return await self._comment(conn, requester, replied, incoming, now)
                     if replied.state == TicketState.CLOSED:
                         earlier = replied

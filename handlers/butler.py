@@ -7,20 +7,16 @@ from telegram import Update
 from bot.model import Role
 from bot.runtime import GuanjiaContext
 from bot.tickets import Outcome, PressedOn
-from handlers.common import identify
+from handlers.common import identify, identify_for
 
 # accept:<ticket>, resolve:<ticket>
 BUTTONS = r"^(accept|resolve):\d{1,9}$"
 
 
 async def tasks(update: Update, context: GuanjiaContext) -> None:
-    person = await identify(update, context, "command")
-    if person is None:
-        return
-    if person.role != Role.BUTLER:
-        await context.runtime.reception.tell(person, "command_not_for_you")
-        return
-    await context.runtime.desk.show_tasks(person)
+    person = await identify_for(update, context, lambda p: p.role == Role.BUTLER)
+    if person is not None:
+        await context.runtime.desk.show_tasks(person)
 
 
 async def card_button(update: Update, context: GuanjiaContext) -> None:

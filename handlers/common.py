@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from telegram import Message, Update, User
 
@@ -37,6 +38,19 @@ async def identify(update: Update, context: GuanjiaContext, attempt: str) -> Per
     elif update.effective_message is not None:
         await update.effective_message.reply_html(refusal)
     return None
+
+
+async def identify_for(
+    update: Update, context: GuanjiaContext, may_use: Callable[[Person], bool]
+) -> Person | None:
+    """The person, if this command is for them; a person it is not for is told so, a stranger refused."""
+    person = await identify(update, context, "command")
+    if person is None:
+        return None
+    if not may_use(person):
+        await context.runtime.reception.tell(person, "command_not_for_you")
+        return None
+    return person
 
 
 def incoming_from(message: Message) -> Incoming | None:

@@ -6,14 +6,10 @@ from telegram import Update
 
 from bot.model import Role
 from bot.runtime import GuanjiaContext
-from handlers.common import identify
+from handlers.common import identify_for
 
 
 async def digest(update: Update, context: GuanjiaContext) -> None:
-    person = await identify(update, context, "command")
-    if person is None:
-        return
-    if person.role != Role.MANAGER:
-        await context.runtime.reception.tell(person, "command_not_for_you")
-        return
-    await context.runtime.digest.show_today(person)
+    person = await identify_for(update, context, lambda p: p.role == Role.MANAGER)
+    if person is not None:
+        await context.runtime.digest.show_today(person)

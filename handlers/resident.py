@@ -6,20 +6,16 @@ from telegram import Update
 
 from bot.runtime import GuanjiaContext
 from bot.tickets import Outcome, PressedOn
-from handlers.common import identify
+from handlers.common import identify, identify_for
 
 # confirm:<ticket>, reopen:<ticket>, rate:<ticket>:<stars>
 BUTTONS = r"^(confirm|reopen):\d{1,9}$|^rate:\d{1,9}:[1-5]$"
 
 
 async def my_tickets(update: Update, context: GuanjiaContext) -> None:
-    person = await identify(update, context, "command")
-    if person is None:
-        return
-    if not person.role.is_household:
-        await context.runtime.reception.tell(person, "command_not_for_you")
-        return
-    await context.runtime.desk.show_my_tickets(person)
+    person = await identify_for(update, context, lambda p: p.role.is_household)
+    if person is not None:
+        await context.runtime.desk.show_my_tickets(person)
 
 
 async def answer_button(update: Update, context: GuanjiaContext) -> None:
