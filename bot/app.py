@@ -13,16 +13,13 @@ from telegram import BotCommand
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
 
 import handlers
-from bot.classify import Classifier
 from bot.clock import Clock, SystemClock
 from bot.config import TELEGRAM_API_URL, Config
-from bot.digest import Digest
-from bot.notify import Notifier
-from bot.reception import Reception
 from bot.runtime import GuanjiaContext, Runtime
 from bot.sender import OutboxSender
-from bot.texts import DEFAULT_LANGUAGE, Texts
-from bot.tickets import TicketDesk
+from bot.services import Services
+from bot.texts import DEFAULT_LANGUAGE
+from bot.timekeeper import Timekeeper
 from storage.database import Database
 
 log = logging.getLogger(__name__)
@@ -71,35 +68,27 @@ def build_application(settings: Settings) -> GuanjiaApplication:
 
 
 async def _open(application: GuanjiaApplication, settings: Settings) -> None:
-    config = settings.config
     db = await Database.open(settings.db_path)
-    texts = Texts(config.zone, config.sla)
-    notifier = Notifier(texts, settings.clock)
+    services = Services.assemble(db, settings.clock, settings.config)
     sender = OutboxSender(db, application.bot, settings.clock)
-    application.bot_data["runtime"] = Runtime(
-        config=config,
-        clock=settings.clock,
-        db=db,
-        texts=texts,
-        reception=Reception(db, settings.clock, notifier),
-        desk=TicketDesk(
-            db, settings.clock, notifier, Classifier.from_file(config.classification_rules), config.sla
-        ),
-        digest=Digest(db, settings.clock, notifier, config.sla.accept_within),
-        sender=sender,
-    )
+    timekeeper = Timekeeper(db, settings.clock, services.on_due(), after_firing=sender.wake)
+    application.bot_data["runtime"] = Runtime(**vars(services), sender=sender, timekeeper=timekeeper)
     # Before anyone is known, the menu offers only /start and /help; each person gets their role's menu.
+    texts = services.texts
     await application.bot.set_my_commands(
         [BotCommand(name, texts.label(DEFAULT_LANGUAGE, f"command_{name}")) for name in ("start", "help")]
     )
     sender.start()
+    timekeeper.start()
     log.info("Guanjia is up: database %s", settings.db_path)
 
 
 async def _stop_sending(application: GuanjiaApplication) -> None:
-    # post_stop, not post_shutdown: the sender still needs the bot's HTTP client to flush.
+    # post_stop, not post_shutdown: the sender still needs the bot's HTTP client to flush. The clocks
+    # stop first, so what they last decided is flushed too.
     runtime: Runtime | None = application.bot_data.get("runtime")
     if runtime is not None:
+        await runtime.timekeeper.stop()
         await runtime.sender.stop()
 
 

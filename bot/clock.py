@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -11,10 +12,17 @@ class Clock(Protocol):
         """The current moment, timezone-aware (UTC)."""
         ...
 
+    def watch(self, on_jump: Callable[[], None]) -> None:
+        """Call `on_jump` whenever time moves other than by running on (a manual clock moved)."""
+        ...
+
 
 class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+    def watch(self, on_jump: Callable[[], None]) -> None:
+        pass  # real time runs on by itself; the timekeeper's alarms follow it
 
 
 class ManualClock:
@@ -24,12 +32,18 @@ class ManualClock:
         if start.tzinfo is None:
             raise ValueError("ManualClock needs a timezone-aware start")
         self._now = start.astimezone(UTC)
+        self._watchers: list[Callable[[], None]] = []
 
     def now(self) -> datetime:
         return self._now
 
+    def watch(self, on_jump: Callable[[], None]) -> None:
+        self._watchers.append(on_jump)
+
     def advance(self, delta: timedelta) -> None:
-        self._now += delta
+        self.set(self._now + delta)
 
     def set(self, moment: datetime) -> None:
         self._now = moment.astimezone(UTC)
+        for on_jump in self._watchers:
+            on_jump()

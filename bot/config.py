@@ -35,6 +35,11 @@ class ServiceLevels:
     feedback_within: timedelta = timedelta(days=2)  # 二日内反馈处理结果
     emergency_feedback_within: timedelta = timedelta(hours=4)
     accept_within: timedelta = timedelta(minutes=3)  # 三分钟服务承诺
+    remind_before: timedelta = timedelta(hours=4)  # the butler hears of a commitment before it lapses
+    max_commitment: timedelta = timedelta(days=7)  # a committed time is never over a week from the request
+    confirm_within: timedelta = timedelta(days=2)  # resolved and unanswered: closed as confirmed
+    survey_reminder_after: timedelta = timedelta(days=1)  # the return-visit survey is asked once more
+    survey_give_up_after: timedelta = timedelta(days=3)  # then the butler makes the return visit by phone
     # A follow-up with no reply context joins the resident's open ticket if it was this recently active.
     followup_window: timedelta = timedelta(minutes=30)
 

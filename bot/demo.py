@@ -1,8 +1,9 @@
 """`guanjia demo`: a scripted day at the estate, played by the real bot against the Bot API sandbox.
 
 Residents write (text and a photo), butlers accept, reply and resolve, a resident confirms and rates, a
-complaint from a VIP owner reaches the manager, a newcomer joins by invite code, and the day ends with the
-manager's digest. Then every person's chat is printed as they saw it.
+complaint from a VIP owner reaches the manager and its butler moves the committed time, a request not
+accepted within three minutes goes to the next butler of the team, a newcomer joins by invite code, and
+the day ends with the manager's digest. Then every person's chat is printed as they saw it.
 """
 
 from __future__ import annotations
@@ -22,12 +23,13 @@ ROSTER = Path(__file__).with_name("demo_roster.csv")
 MORNING = datetime(2026, 11, 20, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 MANAGER_ID = 7001
-MANAGER_ID = 7001
+DIGEST_TITLE = "今日服务数据"
 # Who appears in the printed day, in this order: (telegram id, how to introduce them).
 CAST = (
     (1101, "张伟 · 业主 1-101"),
     (1102, "Tom Baker · resident 1-101 (English)"),
     (5001, "李娜 · 管家 A组"),
+    (5002, "赵磊 · 管家 A组"),
     (3502, "陈静 · VIP 业主 3-502"),
     (5101, "王强 · 管家 B组"),
     (MANAGER_ID, "刘洋 · 项目经理"),
@@ -50,10 +52,12 @@ async def _the_day(estate: EmbeddedEstate, clock: ManualClock) -> None:
     zhang = sandbox.user(1101, "张伟", language_code="zh-hans")
     tom = sandbox.user(1102, "Tom", last_name="Baker", language_code="en")
     lina = sandbox.user(5001, "李娜", language_code="zh-hans")
+    zhao = sandbox.user(5002, "赵磊", language_code="zh-hans")
     chen = sandbox.user(3502, "陈静", language_code="zh-hans")
     wang = sandbox.user(5101, "王强", language_code="zh-hans")
     manager = sandbox.user(MANAGER_ID, "刘洋", language_code="zh-hans")
     zhou = sandbox.user(2201, "周杰", language_code="zh-hans")
+    sandbox.user(5102, "陈芳", language_code="zh-hans")  # on duty in team B, though not in the printed day
 
     # 09:00 An owner reports a dripping tap; it goes to his own team's first butler.
     await zhang.send_text("厨房水龙头坏了，一直在滴水，麻烦尽快来看看")
@@ -85,17 +89,29 @@ async def _the_day(estate: EmbeddedEstate, clock: ManualClock) -> None:
     await chen.send_text("投诉：楼上装修噪音太大，早上八点前就开始了")
     await wang.wait_for("#1002")
     alert = await manager.wait_for("抄送经理")
-    clock.advance(timedelta(minutes=5))
+    clock.advance(timedelta(minutes=2))
     await manager.send_text("陈女士您好，我已联系楼上业主，今天起装修改到 9 点以后。", reply_to=alert)
     await chen.wait_for("刘洋")
-    await wang.press(await wang.wait_for("#1002"), "接单")
+    complaint = await wang.wait_for("#1002")
+    await wang.press(complaint, "接单")
     await chen.wait_for("已由管家 王强 接单")
+    # The neighbour can only change his builders' hours from next week: the butler moves the commitment
+    # once, with the reason, and the owner is told at once.
+    await wang.press(await wang.wait_for(lambda m: "调整承诺时限" in str(m.buttons)), "调整承诺时限")
+    ask = await wang.wait_for("请回复本消息，写明新时间和原因")
+    await wang.send_text("11-24 18:00 楼上施工队周一起调整作业时间，届时回访确认", reply_to=ask)
+    await chen.wait_for("需要更多时间")
 
     # 11:00 An English-speaking resident of unit 1-101 asks something; the same team's butler gets it.
+    # 李娜 is out on the tap job and does not accept within three minutes: it goes to 赵磊.
     clock.advance(timedelta(minutes=45))
     await tom.send_text("The corridor light on floor 1 is broken")
     await tom.wait_for("#1003")
     await lina.wait_for("#1003")
+    clock.advance(timedelta(minutes=3))
+    passed = await zhao.wait_for("转派给您")
+    await zhao.press(passed, "接单")
+    await tom.wait_for("accepted by your butler")
 
     # 11:30 An owner who was not on Telegram joins with his invite code and makes a request.
     clock.advance(timedelta(minutes=30))
@@ -107,7 +123,7 @@ async def _the_day(estate: EmbeddedEstate, clock: ManualClock) -> None:
     # 18:00 The manager looks at the day.
     clock.set(MORNING.replace(hour=18))
     await manager.send_command("/digest")
-    await manager.wait_for("今日服务数据")
+    await manager.wait_for(DIGEST_TITLE)
 
 
 def _print_day(estate: EmbeddedEstate, out: TextIO) -> None:
@@ -118,7 +134,7 @@ def _print_day(estate: EmbeddedEstate, out: TextIO) -> None:
         out.write(f"\n━━━━ {title} ━━━━\n")
         for message in user.transcript:
             out.write(_format(message))
-    digest = estate.sandbox.user(MANAGER_ID, "").inbox[-1]
+    digest = next(m for m in estate.sandbox.user(MANAGER_ID, "").inbox if DIGEST_TITLE in m.content)
     out.write("\n━━━━ The manager's digest at the end of the day (经理日报) ━━━━\n")
     out.write(digest.content + "\n")
     out.write(

@@ -20,6 +20,7 @@ from bot.config import Config
 from bot.roster import ImportReport, import_roster
 from bot.runtime import Runtime
 from bot.sandbox import BotApiSandbox
+from storage import clocks as clock_queries
 from storage.database import Database
 from storage.schema import outbox
 
@@ -35,26 +36,28 @@ class EmbeddedEstate:
     db_path: Path
 
     async def settled(self, timeout: float = 10.0) -> None:
-        """Wait until the bot has handled every update users sent and delivered every queued message.
+        """Wait until the bot has handled every update users sent, fired every clock that is due and
+        delivered every queued message.
 
         Used before asserting that something did NOT arrive.
         """
         runtime: Runtime = self.application.bot_data["runtime"]
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        pending = -1
+        pending, due = -1, None
         while loop.time() < deadline:
-            if runtime.updates_handled >= self.sandbox.updates_created:
+            if runtime.updates_handled >= self.sandbox.updates_created and runtime.timekeeper.idle:
                 async with self.db.engine.connect() as conn:
+                    due = await clock_queries.next_due(conn, runtime.clock.now())
                     pending = (
                         await conn.execute(sa.select(sa.func.count()).where(outbox.c.status == "pending"))
                     ).scalar_one()
-                if pending == 0:
+                if pending == 0 and due is None:
                     return
             await asyncio.sleep(0.01)
         raise AssertionError(
             f"not settled after {timeout}s: {runtime.updates_handled} of {self.sandbox.updates_created}"
-            f" updates handled, {pending} outbox rows pending"
+            f" updates handled, {pending} outbox rows pending, due clock: {due}"
         )
 
     def invite_for(self, name: str) -> str:

@@ -73,6 +73,14 @@ class Ticket:
     reopen_count: int
     rating: int | None
     rating_comment: str | None
+    overdue_at: datetime | None = None
+    return_visit_at: datetime | None = None
+    return_visit_by: str | None = None
+
+    @property
+    def in_hand(self) -> bool:
+        """Someone owes work on it: not yet resolved (resolved and waiting for the resident is not late)."""
+        return self.state in (TicketState.NEW, TicketState.ACCEPTED)
 
 
 # Kinds whose copy can carry a caption (a location or sticker cannot).
@@ -98,3 +106,20 @@ class Incoming:
     @property
     def is_media(self) -> bool:
         return self.kind != "text"
+
+
+class Outcome(StrEnum):
+    """What became of a button press; the person pressing it is told in a short answer."""
+
+    DONE = "done"
+    NOT_YOURS = "not_yours"
+    ALREADY = "already"  # the ticket has moved on since the button was shown
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class PressedOn:
+    """The message whose button was pressed, so its buttons can be retired."""
+
+    chat_id: int
+    message_id: int

@@ -15,8 +15,8 @@ from storage.database import Database
 MENU: dict[Role, tuple[str, ...]] = {
     Role.OWNER: ("my", "help"),
     Role.RESIDENT: ("my", "help"),
-    Role.BUTLER: ("tasks", "help"),
-    Role.MANAGER: ("digest", "help"),
+    Role.BUTLER: ("tasks", "duty", "help"),
+    Role.MANAGER: ("digest", "overdue", "help"),
 }
 
 

@@ -7,26 +7,15 @@ from typing import Any, cast
 
 from telegram.ext import CallbackContext, ExtBot
 
-from bot.clock import Clock
-from bot.config import Config
-from bot.digest import Digest
-from bot.reception import Reception
 from bot.sender import OutboxSender
-from bot.texts import Texts
-from bot.tickets import TicketDesk
-from storage.database import Database
+from bot.services import Services
+from bot.timekeeper import Timekeeper
 
 
 @dataclass
-class Runtime:
-    config: Config
-    clock: Clock
-    db: Database
-    texts: Texts
-    reception: Reception
-    desk: TicketDesk
-    digest: Digest
+class Runtime(Services):
     sender: OutboxSender
+    timekeeper: Timekeeper
     # How many updates have been through every handler group: lets the demo and tests wait exactly
     # until the bot has finished with what it was sent. Instrumentation, not business state.
     updates_handled: int = 0

@@ -50,6 +50,9 @@ class OutboxSender:
         self._held_until: dict[int, float] = {}  # chat id -> loop time it may be tried again
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        # The chat a message is being sent to right now (rows go one at a time), until it is recorded.
+        self._in_flight: int | None = None
+        self._recorded = asyncio.Condition()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="outbox-sender")
@@ -57,6 +60,16 @@ class OutboxSender:
     def wake(self) -> None:
         """Something was just committed to the outbox: deliver it now rather than at the next poll."""
         self._wake.set()
+
+    async def until_recorded(self, chat_id: int, timeout: float = 5.0) -> None:
+        """Wait while a message to `chat_id` is on its way and not yet recorded as sent.
+
+        A reply to that message, or a press on its button, can reach the bot in that moment (Telegram
+        shows the message before its answer reaches us); it must find the message in the outbox.
+        """
+        async with self._recorded:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._recorded.wait_for(lambda: self._in_flight != chat_id), timeout)
 
     async def stop(self) -> None:
         """Deliver what can be delivered now, then stop."""
@@ -109,6 +122,15 @@ class OutboxSender:
         return settled
 
     async def _deliver(self, row: Row[Any]) -> bool:
+        self._in_flight = row.chat_id
+        try:
+            return await self._deliver_and_record(row)
+        finally:
+            self._in_flight = None
+            async with self._recorded:
+                self._recorded.notify_all()
+
+    async def _deliver_and_record(self, row: Row[Any]) -> bool:
         try:
             message_id = await self._call(row)
         except RetryAfter as error:

@@ -6,22 +6,23 @@ rows and every message it causes (outbox rows) are committed together or not at 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot import outbox, routing
+from bot import cards, outbox, routing, sla
 from bot.classify import Classifier
 from bot.clock import Clock
+from bot.commitments import POSTPONEMENT, Commitments
 from bot.config import ServiceLevels
-from bot.model import Category, Incoming, Person, Role, Ticket, TicketState
+from bot.model import Category, Incoming, Outcome, Person, PressedOn, Role, Ticket, TicketState
 from bot.notify import Notifier
-from bot.outbox import Keyboard
+from bot.return_visits import ReturnVisits
+from bot.sla import ClockKind
 from storage import people as people_queries
 from storage import tickets as ticket_queries
+from storage.clocks import DueClock
 from storage.database import Database
 
 RATING_COMMENT = "rating_comment"  # a message that asks for an optional comment on a rating
@@ -30,32 +31,24 @@ MANAGER_COPY_CATEGORIES = (Category.COMPLAINT, Category.EMERGENCY)
 URGENCY = {Category.EMERGENCY: 2, Category.COMPLAINT: 1}
 
 
-class Outcome(StrEnum):
-    """What became of a button press; the person pressing it is told in a short answer."""
-
-    DONE = "done"
-    NOT_YOURS = "not_yours"
-    ALREADY = "already"  # the ticket has moved on since the button was shown
-    UNKNOWN = "unknown"
-
-
-@dataclass(frozen=True)
-class PressedOn:
-    """The message whose button was pressed, so its buttons can be retired."""
-
-    chat_id: int
-    message_id: int
-
-
 class TicketDesk:
     def __init__(
-        self, db: Database, clock: Clock, notifier: Notifier, classifier: Classifier, sla: ServiceLevels
+        self,
+        db: Database,
+        clock: Clock,
+        notifier: Notifier,
+        classifier: Classifier,
+        levels: ServiceLevels,
+        commitments: Commitments,
+        return_visits: ReturnVisits,
     ) -> None:
         self._db = db
         self._clock = clock
         self._notify = notifier
         self._classifier = classifier
-        self._sla = sla
+        self._sla = levels
+        self._commitments = commitments
+        self._visits = return_visits
 
     # ---- a household member writes -------------------------------------------------------------
 
@@ -100,11 +93,7 @@ class TicketDesk:
         if owner.team_id is None:
             raise ValueError(f"person {owner.id} has no team; the roster import should have refused that")
         category = self._classifier.classify(incoming.text)
-        within = (
-            self._sla.emergency_feedback_within
-            if category == Category.EMERGENCY
-            else self._sla.feedback_within
-        )
+        within = sla.feedback_window(self._sla, category)
         butler = await routing.butler_for_team(conn, owner.team_id)
         ticket = await ticket_queries.insert_ticket(
             conn,
@@ -143,54 +132,21 @@ class TicketDesk:
             butler=butler,
             earlier=earlier,
         )
-        card = await self._card_context(conn, ticket, requester, incoming)
+        card = await cards.card_context(conn, ticket, requester, incoming)
+        await sla.start_commitment(conn, ticket, self._sla, now)
         if butler is not None:
-            card_row = await self._notify.tell(
+            card_row = await cards.send_card(
                 conn,
+                self._notify,
                 butler,
                 "task_card",
-                ticket_id=ticket.id,
-                buttons=self._card_buttons(butler, ticket),
-                **card,
+                card,
+                cards.card_buttons(self._notify, butler, ticket),
             )
-            await self._show_media_after(conn, butler, incoming, ticket, card_row)
+            await sla.start_acceptance(conn, ticket, self._sla, now, card_row)
         if butler is None or _watched_by_managers(ticket, owner):
-            await self._alert_managers(conn, ticket, incoming, card)
+            await cards.alert_managers(conn, self._notify, card)
         return ticket
-
-    async def _card_context(
-        self, conn: AsyncConnection, ticket: Ticket, requester: Person, incoming: Incoming
-    ) -> dict[str, Any]:
-        """What a task card or a manager's copy shows: the ticket, whose it is, and what was said."""
-        owner = await people_queries.person_by_id(conn, ticket.owner_id)
-        butler = await people_queries.person_by_id(conn, ticket.butler_id) if ticket.butler_id else None
-        return {
-            "ticket": ticket,
-            "owner": owner,
-            "requester": requester,
-            "team": await people_queries.team_name(conn, ticket.team_id),
-            "incoming": incoming,
-            "butler": butler,
-        }
-
-    async def _alert_managers(
-        self, conn: AsyncConnection, ticket: Ticket, incoming: Incoming, card: dict[str, Any]
-    ) -> None:
-        """Copy the ticket to the estate's managers; while nobody has it, they can take it on."""
-        for manager in await people_queries.managers_of_estate(conn, ticket.estate_id):
-            buttons = self._card_buttons(manager, ticket) if ticket.butler_id is None else None
-            row = await self._notify.tell(
-                conn, manager, "manager_alert", ticket_id=ticket.id, buttons=buttons, **card
-            )
-            await self._show_media_after(conn, manager, incoming, ticket, row)
-
-    async def _show_media_after(
-        self, conn: AsyncConnection, person: Person, incoming: Incoming, ticket: Ticket, card_row: int | None
-    ) -> None:
-        if incoming.is_media:
-            await self._notify.show_media(
-                conn, person, incoming, "media_header", ticket_id=ticket.id, reply_to=card_row, ticket=ticket
-            )
 
     async def _follow_up(
         self, conn: AsyncConnection, requester: Person, ticket: Ticket, incoming: Incoming, now: datetime
@@ -225,9 +181,7 @@ class TicketDesk:
     ) -> Ticket:
         """A follow-up turns out to be an emergency or a complaint: the ticket becomes one, with its
         shorter commitment, and the managers hear of it at once, as they would of a new one."""
-        due_at = ticket.due_at
-        if category == Category.EMERGENCY:
-            due_at = min(due_at, now + self._sla.emergency_feedback_within)
+        due_at = min(ticket.due_at, now + sla.feedback_window(self._sla, category))
         await ticket_queries.add_event(
             conn,
             ticket.id,
@@ -237,12 +191,12 @@ class TicketDesk:
             detail={"from": ticket.category.value, "to": category.value, "due_at": due_at.isoformat()},
         )
         ticket = await ticket_queries.update_ticket(conn, ticket.id, category=category.value, due_at=due_at)
-        card = await self._card_context(conn, ticket, requester, incoming)
-        told = {person.id for person in already_told}
-        for manager in await people_queries.managers_of_estate(conn, ticket.estate_id):
-            if manager.id not in told:
-                row = await self._notify.tell(conn, manager, "manager_alert", ticket_id=ticket.id, **card)
-                await self._show_media_after(conn, manager, incoming, ticket, row)
+        if ticket.in_hand:
+            await sla.start_commitment(conn, ticket, self._sla, now)
+        card = await cards.card_context(conn, ticket, requester, incoming)
+        await cards.alert_managers(
+            conn, self._notify, card, skip=frozenset(person.id for person in already_told)
+        )
         if card["butler"] is not None:
             await self._notify.tell(
                 conn, card["butler"], "category_raised", ticket_id=ticket.id, ticket=ticket
@@ -325,6 +279,9 @@ class TicketDesk:
             if not self._may_handle(staff, ticket):
                 await self._notify.tell(conn, staff, "not_your_ticket", ticket=ticket)
                 return Outcome.NOT_YOURS
+            if ref is not None and ref.expects == POSTPONEMENT:
+                await self._commitments.postpone(conn, staff, ticket, incoming.text, now)
+                return Outcome.DONE
             await _log_message(conn, ticket.id, f"message_from_{staff.role.value}", staff, incoming, now)
             ticket = await ticket_queries.update_ticket(conn, ticket.id, last_activity_at=now)
             requester = await people_queries.person_by_id(conn, ticket.requester_id)
@@ -373,7 +330,10 @@ class TicketDesk:
                 conn, ticket.id, state=TicketState.ACCEPTED.value, accepted_at=now, last_activity_at=now
             )
             await ticket_queries.add_event(conn, ticket.id, "accepted", at=now, actor_id=staff.id)
-            await self._retire_buttons(conn, pressed, self._card_buttons(staff, ticket))
+            await sla.stop(conn, ticket, (ClockKind.ACCEPT,), now)
+            await cards.retire_pressed(
+                conn, pressed, cards.card_buttons(self._notify, staff, ticket), now=now
+            )
             requester = await people_queries.person_by_id(conn, ticket.requester_id)
             await self._notify.tell(
                 conn, requester, "ticket_accepted", ticket_id=ticket.id, ticket=ticket, butler=staff
@@ -400,9 +360,9 @@ class TicketDesk:
                 last_activity_at=now,
             )
             await ticket_queries.add_event(conn, ticket.id, "resolved", at=now, actor_id=staff.id)
-            await self._retire_buttons(conn, pressed, None)
+            await cards.retire_pressed(conn, pressed, None, now=now)
             requester = await people_queries.person_by_id(conn, ticket.requester_id)
-            await self._notify.tell(
+            question = await self._notify.tell(
                 conn,
                 requester,
                 "ticket_resolved",
@@ -416,6 +376,7 @@ class TicketDesk:
                     ]
                 ],
             )
+            await sla.start_confirmation(conn, ticket, self._sla, now, question)
             return Outcome.DONE
 
     async def _handlers_ticket(
@@ -444,12 +405,6 @@ class TicketDesk:
         )
         return await ticket_queries.update_ticket(conn, ticket.id, butler_id=staff.id)
 
-    def _card_buttons(self, butler: Person, ticket: Ticket) -> Keyboard:
-        resolve = self._notify.button(butler, "button_resolve", f"resolve:{ticket.id}")
-        if ticket.state == TicketState.NEW:
-            return [[self._notify.button(butler, "button_accept", f"accept:{ticket.id}"), resolve]]
-        return [[resolve]]
-
     # ---- the resident's buttons ------------------------------------------------------------------
 
     async def confirm(self, requester: Person, ticket_id: int, pressed: PressedOn) -> Outcome:
@@ -462,16 +417,28 @@ class TicketDesk:
                 conn, ticket.id, state=TicketState.CLOSED.value, closed_at=now, last_activity_at=now
             )
             await ticket_queries.add_event(conn, ticket.id, "confirmed", at=now, actor_id=requester.id)
-            await self._retire_buttons(conn, pressed, None)
-            stars = [
-                self._notify.button(requester, "button_stars", f"rate:{ticket.id}:{n}", stars=n)
-                for n in range(1, 6)
-            ]
-            await self._notify.tell(
-                conn, requester, "rate_ask", ticket_id=ticket.id, ticket=ticket, buttons=[stars]
-            )
+            await cards.retire_pressed(conn, pressed, None, now=now)
+            await self._visits.ask_for_rating(conn, ticket, requester, now, why="confirmed")
             await self._tell_handler(conn, ticket, "confirmed_to_butler", requester=requester)
             return Outcome.DONE
+
+    async def close_unconfirmed(self, conn: AsyncConnection, ticket: Ticket, clock: DueClock) -> None:
+        """The confirm clock ran out: the resident neither confirmed nor reopened, so the ticket closes
+        as confirmed by timeout, and the return visit begins as after any close."""
+        if ticket.state != TicketState.RESOLVED:
+            return
+        now = self._clock.now()
+        ticket = await ticket_queries.update_ticket(
+            conn, ticket.id, state=TicketState.CLOSED.value, closed_at=now, last_activity_at=now
+        )
+        await ticket_queries.add_event(conn, ticket.id, "closed_unconfirmed", at=now, actor_id=None)
+        requester = await people_queries.person_by_id(conn, ticket.requester_id)
+        if requester.telegram_id is not None:
+            await cards.retire_buttons(
+                conn, requester.telegram_id, clock.detail.get("question_row"), None, now=now
+            )
+        await self._visits.ask_for_rating(conn, ticket, requester, now, why="unconfirmed")
+        await self._tell_handler(conn, ticket, "closed_unconfirmed_to_butler", requester=requester)
 
     async def reopen(self, requester: Person, ticket_id: int, pressed: PressedOn) -> Outcome:
         """ "Not yet": the ticket goes back to the same butler, who must see it through."""
@@ -480,16 +447,28 @@ class TicketDesk:
             if ticket is None:
                 return outcome
             now = self._clock.now()
+            # Second service (二次服务): a fresh commitment, never earlier than the one already given.
+            due_at = max(ticket.due_at, now + sla.feedback_window(self._sla, ticket.category))
             ticket = await ticket_queries.update_ticket(
                 conn,
                 ticket.id,
                 state=TicketState.ACCEPTED.value,
                 resolved_at=None,
+                due_at=due_at,
                 reopen_count=ticket.reopen_count + 1,
                 last_activity_at=now,
             )
-            await ticket_queries.add_event(conn, ticket.id, "reopened", at=now, actor_id=requester.id)
-            await self._retire_buttons(conn, pressed, None)
+            await ticket_queries.add_event(
+                conn,
+                ticket.id,
+                "reopened",
+                at=now,
+                actor_id=requester.id,
+                detail={"due_at": due_at.isoformat()},
+            )
+            await cards.retire_pressed(conn, pressed, None, now=now)
+            await sla.stop(conn, ticket, (ClockKind.CONFIRM,), now)
+            await sla.start_commitment(conn, ticket, self._sla, now)
             butler = await people_queries.person_by_id(conn, ticket.butler_id) if ticket.butler_id else None
             await self._notify.tell(
                 conn, requester, "ticket_reopened", ticket_id=ticket.id, ticket=ticket, butler=butler
@@ -502,8 +481,9 @@ class TicketDesk:
                     ticket_id=ticket.id,
                     ticket=ticket,
                     requester=requester,
-                    buttons=self._card_buttons(butler, ticket),
+                    buttons=cards.card_buttons(self._notify, butler, ticket),
                 )
+            await self._visits.alert_second_service(conn, ticket, requester, reason="reopened")
             return Outcome.DONE
 
     async def rate(self, requester: Person, ticket_id: int, stars: int, pressed: PressedOn) -> Outcome:
@@ -514,11 +494,8 @@ class TicketDesk:
             if ticket.rating is not None or not 1 <= stars <= 5:
                 return Outcome.ALREADY
             now = self._clock.now()
-            ticket = await ticket_queries.update_ticket(conn, ticket.id, rating=stars, last_activity_at=now)
-            await ticket_queries.add_event(
-                conn, ticket.id, "rated", at=now, actor_id=requester.id, detail={"stars": stars}
-            )
-            await self._retire_buttons(conn, pressed, None)
+            ticket = await self._visits.record(conn, ticket, requester, stars, by="survey", now=now)
+            await cards.retire_pressed(conn, pressed, None, now=now)
             await self._notify.tell(
                 conn,
                 requester,
@@ -529,6 +506,7 @@ class TicketDesk:
                 expects=RATING_COMMENT,
             )
             await self._tell_handler(conn, ticket, "rating_to_butler", requester=requester)
+            await self._visits.after_rating(conn, ticket, requester, now)
             return Outcome.DONE
 
     async def _tell_handler(
@@ -552,14 +530,6 @@ class TicketDesk:
             return None, Outcome.ALREADY
         return ticket, Outcome.DONE
 
-    async def _retire_buttons(
-        self, conn: AsyncConnection, pressed: PressedOn, buttons: Keyboard | None
-    ) -> None:
-        """Replace the buttons of the pressed message, so a stale button is not pressed twice."""
-        row = await outbox.row_of_card(conn, pressed.chat_id, pressed.message_id)
-        if row is not None:
-            await outbox.edit_buttons(conn, pressed.chat_id, row, buttons, now=self._clock.now())
-
     # ---- lists -----------------------------------------------------------------------------------
 
     async def show_my_tickets(self, requester: Person) -> None:
@@ -570,7 +540,10 @@ class TicketDesk:
     async def show_tasks(self, butler: Person) -> None:
         async with self._db.begin() as conn:
             tickets = await ticket_queries.open_tickets_of_butler(conn, butler.id)
-            await self._notify.tell(conn, butler, "tasks", tickets=tickets, now=self._clock.now())
+            follow_ups = await self._visits.open_follow_ups(conn, butler)
+            await self._notify.tell(
+                conn, butler, "tasks", tickets=tickets, follow_ups=follow_ups, now=self._clock.now()
+            )
 
 
 def _watched_by_managers(ticket: Ticket, owner: Person) -> bool:

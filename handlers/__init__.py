@@ -5,7 +5,8 @@ Group 0 holds the handlers proper; PTB runs the first that matches, so:
 2. button presses by their data's verb, with a catch-all last for forged or outdated data;
 3. any other command is unknown; then every private message that is not a command;
 4. edits of earlier messages (strangers' edits are ignored: they were refused the first time).
-Group 1 runs after every update: it wakes the outbox sender to deliver what group 0 committed.
+Group 1 runs after every update: it wakes the outbox sender to deliver what group 0 committed, and
+the timekeeper, in case a decision set a clock earlier than its next alarm.
 A handler that raises has had its transaction rolled back; the error handler tells the person to retry.
 """
 
@@ -33,9 +34,12 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
             CommandHandler("help", common.help_command, filters=PRIVATE),
             CommandHandler("my", resident.my_tickets, filters=PRIVATE),
             CommandHandler("tasks", butler.tasks, filters=PRIVATE),
+            CommandHandler("duty", butler.duty, filters=PRIVATE),
             CommandHandler("digest", manager.digest, filters=PRIVATE),
-            CallbackQueryHandler(butler.card_button, pattern=butler.BUTTONS),
+            CommandHandler("overdue", manager.overdue, filters=PRIVATE),
+            CallbackQueryHandler(butler.staff_button, pattern=butler.BUTTONS),
             CallbackQueryHandler(resident.answer_button, pattern=resident.BUTTONS),
+            CallbackQueryHandler(manager.decision_button, pattern=manager.BUTTONS),
             CallbackQueryHandler(common.stale_button),
             MessageHandler(PRIVATE & filters.COMMAND, common.unknown_command),
             MessageHandler(PRIVATE & filters.UpdateType.MESSAGE & ~filters.COMMAND, common.on_message),

@@ -1,16 +1,16 @@
-"""Butlers: their open tasks and the buttons on a task card."""
+"""Butlers: their open tasks, their duty, and the buttons on task cards and follow-ups."""
 
 from __future__ import annotations
 
 from telegram import Update
 
-from bot.model import Role
-from bot.runtime import GuanjiaContext
-from bot.tickets import Outcome, PressedOn
-from handlers.common import identify, identify_for
+from bot.model import Outcome, Person, PressedOn, Role
+from bot.runtime import GuanjiaContext, Runtime
+from handlers.common import identify_for, on_button
 
-# accept:<ticket>, resolve:<ticket>
-BUTTONS = r"^(accept|resolve):\d{1,9}$"
+# accept:<ticket>, resolve:<ticket>, postpone:<ticket>, visit:<follow-up>:<stars, 0 = would not rate>,
+# served:<follow-up>, duty:on, duty:off
+BUTTONS = r"^(accept|resolve|postpone):\d{1,9}$|^visit:\d{1,9}:[0-5]$|^served:\d{1,9}$|^duty:(on|off)$"
 
 
 async def tasks(update: Update, context: GuanjiaContext) -> None:
@@ -19,18 +19,35 @@ async def tasks(update: Update, context: GuanjiaContext) -> None:
         await context.runtime.desk.show_tasks(person)
 
 
-async def card_button(update: Update, context: GuanjiaContext) -> None:
-    query = update.callback_query
-    person = await identify(update, context, "button")
-    if query is None or query.data is None or query.message is None or person is None:
+async def duty(update: Update, context: GuanjiaContext) -> None:
+    """/duty shows where the butler stands, with a button to switch; /duty on and /duty off switch."""
+    person = await identify_for(update, context, lambda p: p.role == Role.BUTLER)
+    if person is None:
         return
-    verb, ticket_id = query.data.split(":")
-    pressed = PressedOn(query.message.chat.id, query.message.message_id)
-    desk = context.runtime.desk
-    if person.role not in (Role.BUTLER, Role.MANAGER):  # managers may take on a ticket nobody has
-        outcome = Outcome.NOT_YOURS
-    elif verb == "accept":
-        outcome = await desk.accept(person, int(ticket_id), pressed)
+    choice = context.args[0].lower() if context.args else ""
+    if choice in ("on", "off"):
+        await context.runtime.duty.set(person, on_duty=choice == "on")
     else:
-        outcome = await desk.resolve(person, int(ticket_id), pressed)
-    await query.answer(context.runtime.texts.label(person.language, f"answer_{outcome.value}"))
+        await context.runtime.duty.show(person)
+
+
+async def staff_button(update: Update, context: GuanjiaContext) -> None:
+    await on_button(update, context, _act)
+
+
+async def _act(runtime: Runtime, person: Person, verb: str, args: list[str], pressed: PressedOn) -> Outcome:
+    # Managers press these too: they take on tickets nobody has and can record a return visit.
+    if person.role not in (Role.BUTLER, Role.MANAGER):
+        return Outcome.NOT_YOURS
+    if verb == "duty":
+        return await runtime.duty.set(person, on_duty=args[0] == "on", pressed=pressed)
+    number = int(args[0])
+    if verb == "accept":
+        return await runtime.desk.accept(person, number, pressed)
+    if verb == "resolve":
+        return await runtime.desk.resolve(person, number, pressed)
+    if verb == "postpone":
+        return await runtime.commitments.ask_new_time(person, number, pressed)
+    if verb == "visit":
+        return await runtime.return_visits.record_phone_visit(person, number, int(args[1]), pressed)
+    return await runtime.return_visits.mark_served(person, number, pressed)

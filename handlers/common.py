@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from telegram import Message, Update, User
 
-from bot.model import Incoming, Person
-from bot.runtime import GuanjiaContext
+from bot.model import Incoming, Outcome, Person, PressedOn
+from bot.runtime import GuanjiaContext, Runtime
 from bot.texts import DEFAULT_LANGUAGE
 
 log = logging.getLogger(__name__)
@@ -121,6 +121,8 @@ async def on_message(update: Update, context: GuanjiaContext) -> None:
         return
     incoming = incoming_from(message)
     runtime = context.runtime
+    if message.reply_to_message is not None:
+        await runtime.sender.until_recorded(message.chat_id)
     if incoming is None:
         await runtime.reception.tell(person, "unsupported_kind")
     elif person.role.is_household:
@@ -139,6 +141,26 @@ async def on_edit(update: Update, context: GuanjiaContext) -> None:
     incoming = incoming_from(message)
     if person is not None and incoming is not None:
         await context.runtime.desk.take_edit(person, incoming)
+
+
+# What a button does: (runtime, who pressed, the verb, the rest of the data, the message pressed on).
+ButtonAction = Callable[[Runtime, Person, str, list[str], PressedOn], Awaitable[Outcome]]
+
+
+async def on_button(update: Update, context: GuanjiaContext, act: ButtonAction) -> None:
+    """Every button press: who pressed it, the decision its data asks for, and the short answer.
+
+    The data only names an action and an id; whether this person may do it is the service's check.
+    """
+    query = update.callback_query
+    person = await identify(update, context, "button")
+    if query is None or query.data is None or query.message is None or person is None:
+        return
+    verb, *args = query.data.split(":")
+    pressed = PressedOn(query.message.chat.id, query.message.message_id)
+    await context.runtime.sender.until_recorded(pressed.chat_id)
+    outcome = await act(context.runtime, person, verb, args, pressed)
+    await query.answer(context.runtime.texts.label(person.language, f"answer_{outcome.value}"))
 
 
 async def stale_button(update: Update, context: GuanjiaContext) -> None:
@@ -168,6 +190,7 @@ async def on_error(update: object, context: GuanjiaContext) -> None:
 
 
 async def after_every_update(update: Update, context: GuanjiaContext) -> None:
-    """Runs after every update: whatever the handlers committed to the outbox goes out now."""
+    """Runs after every update: what the handlers committed to the outbox goes out now."""
     context.runtime.updates_handled += 1
     context.runtime.sender.wake()
+    context.runtime.timekeeper.wake()  # a decision may have set a clock earlier than the next alarm

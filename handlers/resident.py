@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.runtime import GuanjiaContext
-from bot.tickets import Outcome, PressedOn
-from handlers.common import identify, identify_for
+from bot.model import Outcome, Person, PressedOn
+from bot.runtime import GuanjiaContext, Runtime
+from handlers.common import identify_for, on_button
 
 # confirm:<ticket>, reopen:<ticket>, rate:<ticket>:<stars>
 BUTTONS = r"^(confirm|reopen):\d{1,9}$|^rate:\d{1,9}:[1-5]$"
@@ -19,19 +19,15 @@ async def my_tickets(update: Update, context: GuanjiaContext) -> None:
 
 
 async def answer_button(update: Update, context: GuanjiaContext) -> None:
-    query = update.callback_query
-    person = await identify(update, context, "button")
-    if query is None or query.data is None or query.message is None or person is None:
-        return
-    verb, ticket_id, *rest = query.data.split(":")
-    pressed = PressedOn(query.message.chat.id, query.message.message_id)
-    desk = context.runtime.desk
+    await on_button(update, context, _act)
+
+
+async def _act(runtime: Runtime, person: Person, verb: str, args: list[str], pressed: PressedOn) -> Outcome:
     if not person.role.is_household:
-        outcome = Outcome.NOT_YOURS
-    elif verb == "confirm":
-        outcome = await desk.confirm(person, int(ticket_id), pressed)
-    elif verb == "reopen":
-        outcome = await desk.reopen(person, int(ticket_id), pressed)
-    else:
-        outcome = await desk.rate(person, int(ticket_id), int(rest[0]), pressed)
-    await query.answer(context.runtime.texts.label(person.language, f"answer_{outcome.value}"))
+        return Outcome.NOT_YOURS
+    ticket_id = int(args[0])
+    if verb == "confirm":
+        return await runtime.desk.confirm(person, ticket_id, pressed)
+    if verb == "reopen":
+        return await runtime.desk.reopen(person, ticket_id, pressed)
+    return await runtime.desk.rate(person, ticket_id, int(args[1]), pressed)

@@ -40,6 +40,12 @@ async def person_by_id(conn: AsyncConnection, person_id: int) -> Person:
     return to_person(row)
 
 
+async def people_by_ids(conn: AsyncConnection, ids: set[int | None]) -> list[Person]:
+    wanted = [person_id for person_id in ids if person_id is not None]
+    rows = await conn.execute(sa.select(people).where(people.c.id.in_(wanted)))
+    return [to_person(row) for row in rows]
+
+
 async def owner_of_unit(conn: AsyncConnection, estate_id: int, unit: str) -> Person | None:
     row = (
         await conn.execute(

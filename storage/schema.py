@@ -106,6 +106,11 @@ tickets = sa.Table(
     sa.Column("reopen_count", sa.Integer, nullable=False, server_default="0"),
     sa.Column("rating", sa.Integer, nullable=True),
     sa.Column("rating_comment", sa.Text, nullable=True),
+    # When the committed time lapsed with the ticket still in hand; kept after it is resolved.
+    sa.Column("overdue_at", UtcDateTime(), nullable=True),
+    # The return visit (回访): when it was made, and how ("survey" answered, or "phone" by the butler).
+    sa.Column("return_visit_at", UtcDateTime(), nullable=True),
+    sa.Column("return_visit_by", sa.String(16), nullable=True),
     sa.UniqueConstraint("estate_id", "number"),
     sa.Index(None, "requester_id", "state"),
     sa.Index(None, "butler_id", "state"),
@@ -149,4 +154,71 @@ outbox = sa.Table(
     sa.Column("last_error", sa.Text, nullable=True),
     sa.Index(None, "status", "id"),
     sa.Index(None, "chat_id", "sent_message_id"),
+)
+
+PENDING = sa.text("status = 'pending'")
+
+# Every promise with a time on it: a row per pending service clock, written in the same transaction as
+# the change that set it. The scheduler fires what is due; firing and its effects commit together.
+clocks = sa.Table(
+    "clocks",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("estate_id", sa.Integer, sa.ForeignKey("estates.id"), nullable=False),
+    sa.Column("ticket_id", sa.Integer, sa.ForeignKey("tickets.id"), nullable=True),
+    # accept, remind, lapse, confirm, survey_reminder, survey_give_up: see bot/sla.py
+    sa.Column("kind", sa.String(24), nullable=False),
+    sa.Column("due_at", UtcDateTime(), nullable=False),
+    # pending, then fired or cancelled; failed if firing raised (logged, never retried in a loop)
+    sa.Column("status", sa.String(12), nullable=False, server_default="pending"),
+    sa.Column("set_at", UtcDateTime(), nullable=False),
+    sa.Column("settled_at", UtcDateTime(), nullable=True),
+    sa.Column("detail", sa.JSON, nullable=False),
+    # "What is due" reads only pending rows, in due order: 100,000 waiting clocks cost nothing.
+    sa.Index("ix_clocks_pending_due", "due_at", "id", sqlite_where=PENDING, postgresql_where=PENDING),
+    # At most one pending clock of a kind per ticket, enforced by the database itself.
+    sa.Index(
+        "uq_clocks_pending_kind",
+        "ticket_id",
+        "kind",
+        unique=True,
+        sqlite_where=PENDING,
+        postgresql_where=PENDING,
+    ),
+)
+
+# Moving a ticket's committed time. The first move is the butler's own; a second one of the same matter
+# waits for a manager's decision ("同一件事情不得两次推迟").
+postponements = sa.Table(
+    "postponements",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("ticket_id", sa.Integer, sa.ForeignKey("tickets.id"), nullable=False),
+    sa.Column("requested_by", sa.Integer, sa.ForeignKey("people.id"), nullable=False),
+    sa.Column("requested_at", UtcDateTime(), nullable=False),
+    sa.Column("from_due_at", UtcDateTime(), nullable=False),
+    sa.Column("to_due_at", UtcDateTime(), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    # approved, pending (waiting for a manager), refused
+    sa.Column("status", sa.String(12), nullable=False),
+    sa.Column("decided_by", sa.Integer, sa.ForeignKey("people.id"), nullable=True),
+    sa.Column("decided_at", UtcDateTime(), nullable=True),
+    sa.Index(None, "ticket_id", "id"),
+)
+
+# Work a butler owes on a closed ticket: a return visit by phone when the survey went unanswered, or a
+# second service (二次服务) after a low rating.
+follow_ups = sa.Table(
+    "follow_ups",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("ticket_id", sa.Integer, sa.ForeignKey("tickets.id"), nullable=False),
+    sa.Column("kind", sa.String(24), nullable=False),  # return_visit, second_service
+    sa.Column("butler_id", sa.Integer, sa.ForeignKey("people.id"), nullable=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("done_at", UtcDateTime(), nullable=True),
+    sa.Column("done_by", sa.Integer, sa.ForeignKey("people.id"), nullable=True),
+    sa.Column("result", sa.JSON, nullable=True),
+    sa.Index(None, "butler_id", "done_at"),
+    sa.Index(None, "ticket_id"),
 )

@@ -34,6 +34,9 @@ def to_ticket(row: Row[Any]) -> Ticket:
         reopen_count=row.reopen_count,
         rating=row.rating,
         rating_comment=row.rating_comment,
+        overdue_at=row.overdue_at,
+        return_visit_at=row.return_visit_at,
+        return_visit_by=row.return_visit_by,
     )
 
 
@@ -127,6 +130,19 @@ async def open_tickets_of_butler(conn: AsyncConnection, butler_id: int) -> list[
     return [to_ticket(row) for row in rows]
 
 
+async def overdue_tickets(conn: AsyncConnection, estate_id: int, now: datetime) -> list[Ticket]:
+    rows = await conn.execute(
+        sa.select(tickets)
+        .where(
+            tickets.c.estate_id == estate_id,
+            tickets.c.state.in_((TicketState.NEW, TicketState.ACCEPTED)),
+            tickets.c.due_at < now,
+        )
+        .order_by(tickets.c.due_at, tickets.c.id)
+    )
+    return [to_ticket(row) for row in rows]
+
+
 async def events_of(conn: AsyncConnection, ticket_id: int) -> list[Row[Any]]:
     return list(
         (
@@ -137,3 +153,14 @@ async def events_of(conn: AsyncConnection, ticket_id: int) -> list[Row[Any]]:
             )
         ).all()
     )
+
+
+async def first_event(conn: AsyncConnection, ticket_id: int, kind: str) -> Row[Any] | None:
+    return (
+        await conn.execute(
+            sa.select(ticket_events)
+            .where(ticket_events.c.ticket_id == ticket_id, ticket_events.c.kind == kind)
+            .order_by(ticket_events.c.id)
+            .limit(1)
+        )
+    ).first()

@@ -86,6 +86,9 @@ def test_the_demo_plays_the_day_and_exits_0(capsys: pytest.CaptureFixture[str]) 
         "← 【抄送经理】投诉工单 #1002（VIP 业主）",
         "← #1002 · 经理 刘洋：陈女士您好",
         "← We have your repair request: ticket #1003.",
+        "转派给您：李娜 未能及时接单。",  # the three-minute hop to the next butler of the team
+        "← 关于工单 #1002：管家 王强 需要更多时间",  # the commitment moved, with the reason
+        "原因：楼上施工队周一起调整作业时间",
         "← 您好，周杰！",
         "← 今日服务数据（11月20日 00:00 起）",
         "新工单：4　已处理：1　已完成：1",
@@ -93,4 +96,4 @@ def test_the_demo_plays_the_day_and_exits_0(capsys: pytest.CaptureFixture[str]) 
         assert seen in out
     digest = out.split("━━━━ The manager's digest at the end of the day (经理日报) ━━━━\n")[1]
     assert digest.startswith("今日服务数据（11月20日 00:00 起）\n新工单：4")
-    assert "三分钟接单率：50%（1/2）" in digest and "未完成工单：3" in digest
+    assert "三分钟接单率：100%（3/3）" in digest and "未完成工单：3" in digest

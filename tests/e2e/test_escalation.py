@@ -16,7 +16,8 @@ async def test_a_follow_up_that_is_an_emergency_raises_the_ticket(
     estate: EmbeddedEstate, cast: Cast, clock: ManualClock
 ) -> None:
     await cast.zhang.send_text("When is the pool open?")
-    await cast.a1.wait_for("New ticket #1001 · inquiry")
+    await cast.a1.press(await cast.a1.wait_for("New ticket #1001 · inquiry"), "Accept")
+    await cast.zhang.wait_for("accepted by your butler")
     clock.advance(timedelta(minutes=5))
     await cast.zhang.send_text("Forget the pool, there is smoke in the stairwell, it is on fire!")
 
@@ -105,9 +106,13 @@ async def test_a_resolved_ticket_waiting_for_confirmation_is_not_overdue(
     await cast.zhang.send_text("Tap broken")
     await cast.zhang.send_text("Also a question: when is the pool open?")
     card = await cast.a1.wait_for("#1001")
+    await cast.a1.press(card, "Accept")
+    await cast.zhang.wait_for("accepted by your butler")
+    clock.advance(timedelta(days=1))
     await cast.a1.press(card, "Resolved")
     await cast.zhang.wait_for("Is it resolved")
-    clock.advance(timedelta(days=3))
+    # Past the committed time (22 Nov 09:00), within the two days the resident has to confirm.
+    clock.advance(timedelta(days=1, hours=1))
     await cast.manager.send_command("/digest")
     digest = await cast.manager.wait_for("Today's service figures")
     assert "Overdue now: 0" in digest.content

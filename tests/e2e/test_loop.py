@@ -45,7 +45,7 @@ async def test_a_request_reaches_the_owners_own_butler_and_back(
     assert answer.get("text") == "Done"
     await cast.zhang.wait_for("accepted by your butler Butler A1")
     await estate.settled()
-    assert cast.a1.inbox[0].buttons == [[("Resolved", "resolve:1")]]
+    assert cast.a1.inbox[0].buttons == [[("Resolved", "resolve:1"), ("Move committed time", "postpone:1")]]
 
     # The butler replies to the card: it reaches the resident, signed, inside the ticket.
     await cast.a1.send_text("I will come by at 10 with the plumber.", reply_to=card)
@@ -129,15 +129,19 @@ async def test_not_yet_reopens_to_the_same_butler(estate: EmbeddedEstate, cast: 
     card = await cast.b1.wait_for("#1001")
     await cast.b1.press(card, "Accept")
     await cast.b1.press(
-        await cast.b1.wait_for(lambda m: m.buttons == [[("Resolved", "resolve:1")]]), "Resolved"
+        await cast.b1.wait_for(lambda m: bool(m.buttons) and m.buttons[0][0] == ("Resolved", "resolve:1")),
+        "Resolved",
     )
     await cast.wu.press(await cast.wu.wait_for("Is it resolved"), "Not yet")
     await cast.wu.wait_for("ticket #1001 is open again; your butler Butler B1 will follow it through")
     notice = await cast.b1.wait_for("is not resolved yet")
-    assert notice.buttons == [[("Resolved", "resolve:1")]]
+    assert notice.buttons == [[("Resolved", "resolve:1"), ("Move committed time", "postpone:1")]]
+    # Second service: the managers hear of it; nobody else in the team is involved.
+    alert = await cast.manager.wait_for("Second service needed: ticket #1001")
+    assert "Owner Wu says it is not resolved" in alert.content and "Butler: Butler B1" in alert.content
     await estate.settled()
     assert cast.b2.inbox == []
-    assert (await _events(estate, 1001))[-1] == "reopened"
+    assert (await _events(estate, 1001))[-2:] == ["reopened", "second_service"]
     async with estate.db.engine.connect() as conn:
         row = (await conn.execute(sa.select(tickets).where(tickets.c.number == 1001))).one()
     assert (row.state, row.reopen_count, row.butler_id is not None) == ("accepted", 1, True)

@@ -66,6 +66,7 @@ async def test_a_follow_up_joins_the_open_ticket_within_30_minutes_else_opens_a_
 ) -> None:
     await cast.zhang.send_text("The lift on building 1 makes a grinding noise")
     await cast.zhang.wait_for("#1001")
+    await cast.a1.press(await cast.a1.wait_for("New ticket #1001"), "Accept")
     clock.advance(timedelta(minutes=29))
     await cast.zhang.send_text("It stopped between floors for a second")
     await cast.zhang.wait_for("Added to ticket #1001")

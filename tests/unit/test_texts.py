@@ -8,6 +8,8 @@ import pytest
 
 from bot.digest import DayFigures
 from bot.model import Category, Incoming, Person, Role, Ticket, TicketState
+from storage.follow_ups import FollowUp
+from storage.postponements import Postponement
 from bot.texts import LANGUAGES, Texts
 from tests.conftest import SHANGHAI
 
@@ -56,6 +58,20 @@ SAMPLE = {
     "now": NOW,
     "figures": DayFigures(NOW, 3, 2, 1, 1, 2, 1, 1, 4.0, 1, 0, {Category.REPAIR: 2}),
     "categories": list(Category),
+    "follow_ups": [FollowUp(1, 1, "return_visit", 2, NOW, None, 1024)],
+    "postponement": Postponement(1, 1, 2, NOW, NOW, "parts <on order>", "pending"),
+    "reason": "not_accepted",
+    "why": "confirmed",
+    "to": _person(Role.BUTLER),
+    "problem": "too_late",
+    "latest": NOW,
+    "needs_manager": True,
+    "lapsed": False,
+    "manager": _person(Role.MANAGER),
+    "approved_by": _person(Role.MANAGER),
+    "changed": True,
+    "covered": False,
+    "butlers": {2: "Li <Na>"},
 }
 
 
@@ -73,6 +89,7 @@ def test_every_template_renders_for_every_role(language: str, name: str, role: R
     rendered = texts.render(language, name, me=_person(role), **SAMPLE)
     assert rendered.strip()
     assert "<sink>" not in rendered and "<this>" not in rendered and "Li <Na>" not in rendered
+    assert "<on order>" not in rendered
 
 
 def test_times_are_shown_in_the_estates_timezone() -> None:

@@ -8,25 +8,21 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from bot.classify import Classifier
 from bot.clock import ManualClock
-from bot.config import ServiceLevels
-from bot.model import Incoming, Person, TicketState
-from bot.notify import Notifier
-from bot.texts import Texts
-from bot.tickets import Outcome, PressedOn, TicketDesk
+from bot.config import Config, ServiceLevels
+from bot.model import Incoming, Outcome, Person, PressedOn, TicketState
+from bot.services import Services
+from bot.tickets import TicketDesk
 from storage import people as people_queries
 from storage.database import Database
 from storage.schema import outbox, ticket_events, tickets
-from tests.conftest import SHANGHAI
 
 NOWHERE = PressedOn(chat_id=0, message_id=0)
 
 
 @pytest.fixture
 def desk(rostered_db: Database, clock: ManualClock) -> TicketDesk:
-    texts = Texts(SHANGHAI)
-    return TicketDesk(rostered_db, clock, Notifier(texts, clock), Classifier.from_file(), ServiceLevels())
+    return Services.assemble(rostered_db, clock, Config()).desk
 
 
 async def _person(db: Database, telegram_id: int) -> Person:
@@ -110,6 +106,7 @@ async def test_the_state_machine(desk: TicketDesk, rostered_db: Database) -> Non
         "accepted",
         "resolved",
         "reopened",
+        "second_service",
         "resolved",
         "confirmed",
         "rated",
@@ -141,14 +138,8 @@ async def test_a_failed_decision_leaves_nothing_behind(
 
 
 async def test_follow_up_window_is_configurable(rostered_db: Database, clock: ManualClock) -> None:
-    texts = Texts(SHANGHAI)
-    desk = TicketDesk(
-        rostered_db,
-        clock,
-        Notifier(texts, clock),
-        Classifier.from_file(),
-        ServiceLevels(followup_window=timedelta(minutes=5)),
-    )
+    config = Config(sla=ServiceLevels(followup_window=timedelta(minutes=5)))
+    desk = Services.assemble(rostered_db, clock, config).desk
     zhang = await _person(rostered_db, 1101)
     first = await desk.take_message(zhang, _text(zhang, "Noise from the pump room", 1))
     clock.advance(timedelta(minutes=4))

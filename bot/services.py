@@ -1,0 +1,73 @@
+"""The domain services, assembled in one place: what the handlers call and what the clocks fire.
+
+Nothing here knows Telegram; tests build the same set over a database and a manual clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.classify import Classifier
+from bot.clock import Clock
+from bot.commitments import Commitments
+from bot.config import Config
+from bot.digest import Digest
+from bot.duty import Duty
+from bot.escalation import Escalation
+from bot.notify import Notifier
+from bot.reception import Reception
+from bot.return_visits import ReturnVisits
+from bot.sla import ClockKind
+from bot.texts import Texts
+from bot.tickets import TicketDesk
+from bot.timekeeper import OnDue
+from storage.database import Database
+
+
+@dataclass
+class Services:
+    config: Config
+    clock: Clock
+    db: Database
+    texts: Texts
+    reception: Reception
+    desk: TicketDesk
+    escalation: Escalation
+    commitments: Commitments
+    return_visits: ReturnVisits
+    duty: Duty
+    digest: Digest
+
+    @classmethod
+    def assemble(cls, db: Database, clock: Clock, config: Config) -> Services:
+        levels = config.sla
+        texts = Texts(config.zone, levels)
+        notifier = Notifier(texts, clock)
+        commitments = Commitments(db, clock, notifier, levels, config.zone)
+        return_visits = ReturnVisits(db, clock, notifier, levels)
+        escalation = Escalation(clock, notifier, levels)
+        classifier = Classifier.from_file(config.classification_rules)
+        return cls(
+            config=config,
+            clock=clock,
+            db=db,
+            texts=texts,
+            reception=Reception(db, clock, notifier),
+            desk=TicketDesk(db, clock, notifier, classifier, levels, commitments, return_visits),
+            escalation=escalation,
+            commitments=commitments,
+            return_visits=return_visits,
+            duty=Duty(db, clock, notifier, escalation),
+            digest=Digest(db, clock, notifier, levels.accept_within),
+        )
+
+    def on_due(self) -> dict[str, OnDue]:
+        """What each service clock does when it comes due."""
+        return {
+            ClockKind.ACCEPT: self.escalation.accept_lapsed,
+            ClockKind.REMIND: self.commitments.remind,
+            ClockKind.LAPSE: self.commitments.lapse,
+            ClockKind.CONFIRM: self.desk.close_unconfirmed,
+            ClockKind.SURVEY_REMINDER: self.return_visits.ask_again,
+            ClockKind.SURVEY_GIVE_UP: self.return_visits.give_up,
+        }

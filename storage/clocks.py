@@ -1,0 +1,114 @@
+"""Queries about service clocks: setting, cancelling, and finding what is due, by the partial index."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.schema import clocks
+
+PENDING = "pending"
+
+
+@dataclass(frozen=True)
+class DueClock:
+    id: int
+    estate_id: int
+    ticket_id: int | None
+    kind: str
+    due_at: datetime
+    detail: dict[str, Any]
+
+
+async def set_clock(
+    conn: AsyncConnection,
+    *,
+    estate_id: int,
+    ticket_id: int | None,
+    kind: str,
+    due_at: datetime,
+    now: datetime,
+    detail: dict[str, Any] | None = None,
+) -> int:
+    """Start a clock; a pending clock of the same kind on the same ticket is replaced, not doubled."""
+    if ticket_id is not None:
+        await cancel_clocks(conn, ticket_id, (kind,), now=now)
+    result = await conn.execute(
+        clocks.insert().values(
+            estate_id=estate_id,
+            ticket_id=ticket_id,
+            kind=kind,
+            due_at=due_at,
+            set_at=now,
+            detail=detail or {},
+        )
+    )
+    return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+
+async def cancel_clocks(
+    conn: AsyncConnection, ticket_id: int, kinds: tuple[str, ...], *, now: datetime
+) -> None:
+    await conn.execute(
+        clocks.update()
+        .where(clocks.c.ticket_id == ticket_id, clocks.c.kind.in_(kinds), clocks.c.status == PENDING)
+        .values(status="cancelled", settled_at=now)
+    )
+
+
+async def pending_kinds(conn: AsyncConnection, ticket_id: int) -> dict[str, datetime]:
+    rows = await conn.execute(
+        sa.select(clocks.c.kind, clocks.c.due_at).where(
+            clocks.c.ticket_id == ticket_id, clocks.c.status == PENDING
+        )
+    )
+    return {row.kind: row.due_at for row in rows}
+
+
+async def next_due(conn: AsyncConnection, now: datetime) -> DueClock | None:
+    """The earliest pending clock that is due, oldest first: clocks fire in the order they came due."""
+    row = (
+        await conn.execute(
+            sa.select(clocks)
+            .where(clocks.c.status == PENDING, clocks.c.due_at <= now)
+            .order_by(clocks.c.due_at, clocks.c.id)
+            .limit(1)
+        )
+    ).first()
+    if row is None:
+        return None
+    return DueClock(row.id, row.estate_id, row.ticket_id, row.kind, row.due_at, dict(row.detail))
+
+
+async def earliest_pending(conn: AsyncConnection) -> datetime | None:
+    """When the next clock comes due, if any is waiting."""
+    earliest: datetime | None = (
+        await conn.execute(sa.select(sa.func.min(clocks.c.due_at)).where(clocks.c.status == PENDING))
+    ).scalar()
+    return earliest
+
+
+async def settle(conn: AsyncConnection, clock_id: int, status: str, *, now: datetime) -> bool:
+    """Mark a pending clock fired (or failed). False if it was not pending: someone else fired it."""
+    result = await conn.execute(
+        clocks.update()
+        .where(clocks.c.id == clock_id, clocks.c.status == PENDING)
+        .values(status=status, settled_at=now)
+    )
+    return result.rowcount == 1
+
+
+async def pending_detail(conn: AsyncConnection, ticket_id: int, kind: str) -> dict[str, Any] | None:
+    """What a pending clock of this kind remembers (e.g. which card it watches), if one is pending."""
+    detail = (
+        await conn.execute(
+            sa.select(clocks.c.detail).where(
+                clocks.c.ticket_id == ticket_id, clocks.c.kind == kind, clocks.c.status == PENDING
+            )
+        )
+    ).scalar()
+    return dict(detail) if detail is not None else None
