@@ -34,6 +34,8 @@ class EmbeddedEstate:
     db: Database  # a second connection pool, for tests and the demo to look at what the bot stored
     roster: ImportReport
     db_path: Path
+    # Updates an earlier run of the bot on the same sandbox already took: not this run's to handle.
+    updates_before: int = 0
 
     async def settled(self, timeout: float = 10.0) -> None:
         """Wait until the bot has handled every update users sent, fired every clock that is due and
@@ -44,9 +46,10 @@ class EmbeddedEstate:
         runtime: Runtime = self.application.bot_data["runtime"]
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        pending, due = -1, None
+        pending, due, handled = -1, None, 0
         while loop.time() < deadline:
-            if runtime.updates_handled >= self.sandbox.updates_created and runtime.timekeeper.idle:
+            handled = self.updates_before + runtime.updates_handled
+            if handled >= self.sandbox.updates_created and runtime.timekeeper.idle:
                 async with self.db.engine.connect() as conn:
                     due = await clock_queries.next_due(conn, runtime.clock.now())
                     pending = (
@@ -56,7 +59,7 @@ class EmbeddedEstate:
                     return
             await asyncio.sleep(0.01)
         raise AssertionError(
-            f"not settled after {timeout}s: {runtime.updates_handled} of {self.sandbox.updates_created}"
+            f"not settled after {timeout}s: {handled} of {self.sandbox.updates_created}"
             f" updates handled, {pending} outbox rows pending, due clock: {due}"
         )
 
@@ -74,16 +77,26 @@ async def load_roster(db: Database, csv_text: str, config: Config, clock: Clock)
 
 @contextlib.asynccontextmanager
 async def embedded_estate(
-    workdir: Path, roster_csv: str, clock: Clock, config: Config | None = None
+    workdir: Path,
+    roster_csv: str | None,
+    clock: Clock,
+    config: Config | None = None,
+    sandbox: BotApiSandbox | None = None,
 ) -> AsyncIterator[EmbeddedEstate]:
+    """Run the bot on `workdir`'s database against a sandbox (a new one, or one that outlives restarts).
+
+    With `roster_csv` None the database is used as it is: a restart of an estate already running.
+    """
     config = config or Config()
     db_path = workdir / "guanjia.db"
     db = await Database.open(db_path)
     try:
-        report = await load_roster(db, roster_csv, config, clock)
-        async with BotApiSandbox(
-            token=SANDBOX_TOKEN, bot_username="guanjia_demo_bot", bot_name="管家"
-        ) as sandbox:
+        report = ImportReport() if roster_csv is None else await load_roster(db, roster_csv, config, clock)
+        async with contextlib.AsyncExitStack() as stack:
+            if sandbox is None:
+                sandbox = await stack.enter_async_context(
+                    BotApiSandbox(token=SANDBOX_TOKEN, bot_username="guanjia_demo_bot", bot_name="管家")
+                )
             settings = Settings(
                 token=SANDBOX_TOKEN,
                 db_path=db_path,
@@ -93,7 +106,8 @@ async def embedded_estate(
                 rate_limit=False,
             )
             application = build_application(settings)
+            taken = sandbox.updates_created - sandbox.pending_updates
             async with polling(application, poll_timeout=1.0):
-                yield EmbeddedEstate(sandbox, application, db, report, db_path)
+                yield EmbeddedEstate(sandbox, application, db, report, db_path, updates_before=taken)
     finally:
         await db.close()
