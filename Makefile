@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 READY := $(VENV)/.installed
 
-.PHONY: demo test lint install
+.PHONY: demo test lint install bench-clocks
 
 $(READY): pyproject.toml
 	python3 -m venv $(VENV)
@@ -19,7 +19,11 @@ demo: $(READY)
 lint: $(READY)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy bot handlers storage tests
+	$(BIN)/mypy bot handlers storage tests benchmarks
 
 test: lint
 	$(BIN)/pytest
+
+# Benchmarks print figures; they are not part of `make test`.
+bench-clocks: $(READY)
+	$(BIN)/python -m benchmarks.clocks

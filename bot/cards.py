@@ -111,5 +111,7 @@ async def retire_pressed(
     conn: AsyncConnection, pressed: PressedOn, buttons: Keyboard | None, *, now: datetime
 ) -> None:
     """Replace the buttons of the message whose button was just pressed."""
+    if not pressed.had_buttons and buttons is None:
+        return  # Telegram would refuse an edit that changes nothing
     row = await outbox.row_of_card(conn, pressed.chat_id, pressed.message_id)
     await retire_buttons(conn, pressed.chat_id, row, buttons, now=now)

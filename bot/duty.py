@@ -49,7 +49,7 @@ class Duty:
             if not on_duty:
                 for ticket in await ticket_queries.open_tickets_of_butler(conn, butler.id):
                     if ticket.state == TicketState.NEW:
-                        await self._escalation.pass_on(conn, ticket, OFF_DUTY)
+                        await self._escalation.hand_on(conn, ticket, OFF_DUTY)
             await self._tell_status(conn, butler, changed=True)
             covered_now = await self._team_covered(conn, team_id)
             if covered_before != covered_now:

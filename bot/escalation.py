@@ -35,14 +35,21 @@ class Escalation:
         """The accept clock ran out: the ticket moves one step up the ladder."""
         if ticket.state != TicketState.NEW or ticket.butler_id != clock.detail.get("butler_id"):
             return  # accepted, or handed on in the meantime: this clock no longer applies
-        await self.pass_on(conn, ticket, NOT_ACCEPTED)
+        await self.pass_on(conn, ticket, NOT_ACCEPTED, card_row=clock.detail.get("card_row"))
 
-    async def pass_on(self, conn: AsyncConnection, ticket: Ticket, reason: str) -> Ticket:
-        """Hand an unaccepted ticket to the next butler on duty after its current one, or the managers."""
+    async def hand_on(self, conn: AsyncConnection, ticket: Ticket, reason: str) -> Ticket:
+        """Pass a ticket on before its three minutes are up (its butler went off duty)."""
+        watched = await clock_queries.pending_detail(conn, ticket.id, ClockKind.ACCEPT.value) or {}
+        return await self.pass_on(conn, ticket, reason, card_row=watched.get("card_row"))
+
+    async def pass_on(
+        self, conn: AsyncConnection, ticket: Ticket, reason: str, *, card_row: int | None
+    ) -> Ticket:
+        """Hand an unaccepted ticket to the next butler on duty after its current one, or the managers;
+        `card_row` is the card whose buttons no longer apply."""
         assert ticket.butler_id is not None
         now = self._clock.now()
         previous = await people_queries.person_by_id(conn, ticket.butler_id)
-        watched = await clock_queries.pending_detail(conn, ticket.id, ClockKind.ACCEPT.value) or {}
         await sla.stop(conn, ticket, (ClockKind.ACCEPT,), now)
         following = await self._next_butler(conn, ticket, previous)
         ticket = await ticket_queries.update_ticket(
@@ -63,7 +70,7 @@ class Escalation:
             },
         )
         if previous.telegram_id is not None:
-            await cards.retire_buttons(conn, previous.telegram_id, watched.get("card_row"), None, now=now)
+            await cards.retire_buttons(conn, previous.telegram_id, card_row, None, now=now)
         await self._notify.tell(
             conn, previous, "task_passed_on", ticket_id=ticket.id, ticket=ticket, to=following, reason=reason
         )

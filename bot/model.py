@@ -98,6 +98,7 @@ class Incoming:
     kind: str
     chat_id: int
     message_id: int
+    had_buttons: bool = True  # a press forged onto a message without buttons leaves nothing to retire
     text: str = ""  # the text, or the media's caption
     file_id: str | None = None  # kept in the event log so the media stays traceable
     reply_to_message_id: int | None = None
@@ -123,3 +124,4 @@ class PressedOn:
 
     chat_id: int
     message_id: int
+    had_buttons: bool = True  # a press forged onto a message without buttons leaves nothing to retire

@@ -157,7 +157,8 @@ async def on_button(update: Update, context: GuanjiaContext, act: ButtonAction) 
     if query is None or query.data is None or query.message is None or person is None:
         return
     verb, *args = query.data.split(":")
-    pressed = PressedOn(query.message.chat.id, query.message.message_id)
+    had_buttons = isinstance(query.message, Message) and query.message.reply_markup is not None
+    pressed = PressedOn(query.message.chat.id, query.message.message_id, had_buttons)
     await context.runtime.sender.until_recorded(pressed.chat_id)
     outcome = await act(context.runtime, person, verb, args, pressed)
     await query.answer(context.runtime.texts.label(person.language, f"answer_{outcome.value}"))

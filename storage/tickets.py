@@ -131,12 +131,14 @@ async def open_tickets_of_butler(conn: AsyncConnection, butler_id: int) -> list[
 
 
 async def overdue_tickets(conn: AsyncConnection, estate_id: int, now: datetime) -> list[Ticket]:
+    """The manager's overdue list: tickets in hand whose committed time has passed."""
     rows = await conn.execute(
         sa.select(tickets)
         .where(
             tickets.c.estate_id == estate_id,
             tickets.c.state.in_((TicketState.NEW, TicketState.ACCEPTED)),
-            tickets.c.due_at < now,
+            # Once overdue, on the list until resolved, even if a manager has since agreed a new time.
+            sa.or_(tickets.c.due_at < now, tickets.c.overdue_at.is_not(None)),
         )
         .order_by(tickets.c.due_at, tickets.c.id)
     )

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 
 from bot.clock import ManualClock
@@ -123,11 +122,6 @@ async def test_an_unaccepted_ticket_hops_every_three_minutes_through_the_team_to
     assert (row.state, row.butler_id) == ("accepted", await _person_id(estate, 900))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="product bug: the timekeeper marks the accept clock fired before Escalation.pass_on reads the "
-    "card row from the *pending* clock, so a lapsed butler's card keeps its buttons",
-)
 async def test_a_lapsed_butlers_card_loses_its_buttons(
     estate: EmbeddedEstate, cast: Cast, clock: ManualClock
 ) -> None:

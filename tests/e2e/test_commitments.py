@@ -403,11 +403,12 @@ async def test_after_the_lapse_even_the_first_move_needs_a_manager(
     assert (pending.status, pending.decided_by) == ("pending", None)
     assert _count(cast.zhang, "needs more time") == 0
 
-    # Approved: the ticket is due again in the future, so off the overdue list; the mark stays.
+    # Approved: due again in the future, but once overdue it stays on the list until resolved.
     await cast.manager.press(request, "Approve")
     await cast.zhang.wait_for("You will now hear back by 24 Nov 18:00.")
     await cast.manager.send_command("/overdue")
-    await cast.manager.wait_for("No overdue tickets.")
+    listed = await cast.manager.wait_for("Overdue tickets (1)")
+    assert "#1001 · repair · in progress · due 24 Nov 18:00 · Butler A1" in listed.content
     row = await _ticket(estate)
     assert (row.due_at, row.overdue_at) == (_at(24, 18), _at(22, 9))
 

@@ -8,9 +8,9 @@ import pytest
 
 from bot.digest import DayFigures
 from bot.model import Category, Incoming, Person, Role, Ticket, TicketState
+from bot.texts import LANGUAGES, Texts
 from storage.follow_ups import FollowUp
 from storage.postponements import Postponement
-from bot.texts import LANGUAGES, Texts
 from tests.conftest import SHANGHAI
 
 texts = Texts(SHANGHAI)
