@@ -70,7 +70,8 @@ def read_new_time(text: str, now: datetime, zone: ZoneInfo) -> tuple[datetime, s
     """
     if now.tzinfo is None:
         raise ValueError("read_new_time needs a timezone-aware now")
-    clean = unicodedata.normalize("NFKC", text).strip()  # full-width digits, colons and spaces
+    text = text.strip()
+    clean = _normalized(text)  # full-width digits, colons and spaces, read like their ASCII forms
     try:
         found = (
             _read_duration(clean, now) or _read_dated(clean, now, zone) or _read_bare_time(clean, now, zone)
@@ -78,7 +79,7 @@ def read_new_time(text: str, now: datetime, zone: ZoneInfo) -> tuple[datetime, s
         if found is None:
             return None
         moment, end = found
-        return moment.astimezone(UTC), _reason(clean[end:])
+        return moment.astimezone(UTC), _reason(_after(text, end))
     except OverflowError:  # dates like 0001-01-01 or 9999-12-31 that fall off datetime's range
         return None
 
@@ -196,6 +197,21 @@ def _clock_of(match: re.Match[str]) -> tuple[int, int] | None:
 def _at(day: date, hour: int, minute: int, zone: ZoneInfo) -> datetime:
     # Wall-clock arithmetic on an aware datetime, so hour 24 rolls into the next day and DST is honoured.
     return datetime.combine(day, time(), tzinfo=zone) + timedelta(hours=hour, minutes=minute)
+
+
+def _normalized(text: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", char) for char in text)
+
+
+def _after(text: str, consumed: int) -> str:
+    """The part of the original text after the first `consumed` characters of its normalized form: the
+    reason is kept exactly as typed (a full-width comma stays full-width)."""
+    length = 0
+    for index, char in enumerate(text):
+        if length >= consumed:
+            return text[index:]
+        length += len(unicodedata.normalize("NFKC", char))
+    return ""
 
 
 def _reason(rest: str) -> str:

@@ -184,7 +184,7 @@ def test_a_bare_time_of_day_is_the_next_such_moment(text: str, moment: datetime)
         ("明天 — parts", "parts"),
         ("明天 -- parts", "- parts"),  # only one separator is taken off
         ("明天 parts, then install", "parts, then install"),
-        ("  明天   等配件，师傅说周一到  ", "等配件,师傅说周一到"),  # NFKC turns "，" into ","
+        ("  明天   等配件，师傅说周一到  ", "等配件，师傅说周一到"),  # the reason is kept as typed
         ("明天", ""),
         ("明天 ,", ""),
     ],
@@ -198,7 +198,7 @@ def test_the_reason_is_the_rest_without_one_leading_separator(text: str, reason:
     [
         ("１１－２５ １８：００ 等配件", local(2026, 11, 25, 18), "等配件"),  # NFKC: "－" is "-"
         ("\u3000明天\u3000１５：３０\u3000等配件\u3000", local(2026, 11, 21, 15, 30), "等配件"),
-        ("２ｄ　ｐａｒｔｓ", NOW + timedelta(days=2), "parts"),
+        ("２ｄ　ｐａｒｔｓ", NOW + timedelta(days=2), "ｐａｒｔｓ"),  # read normalized, kept as typed
         ("１１月２５日 等配件", local(2026, 11, 25), "等配件"),
     ],
 )
