@@ -28,6 +28,7 @@ from storage.database import Database
 from storage.postponements import Postponement
 
 POSTPONEMENT = "postponement"  # a message that asks the butler for the new time and the reason
+WITHDRAWN = "withdrawn"  # a request that no longer applies (resolved meanwhile, or its time passed)
 
 
 class Commitments:
@@ -44,7 +45,7 @@ class Commitments:
 
     async def remind(self, conn: AsyncConnection, ticket: Ticket, clock: DueClock) -> None:
         """Before the committed time lapses, whoever has the ticket hears of it (the managers if nobody)."""
-        if not ticket.in_hand:
+        if not ticket.in_hand or not sla.still_applies(clock, ticket):
             return
         for person in await self._responsible(conn, ticket):
             await self._notify.tell(
@@ -58,7 +59,7 @@ class Commitments:
 
     async def lapse(self, conn: AsyncConnection, ticket: Ticket, clock: DueClock) -> None:
         """The committed time has passed with the ticket still in hand: it is overdue until resolved."""
-        if not ticket.in_hand:
+        if not ticket.in_hand or not sla.still_applies(clock, ticket):
             return
         now = self._clock.now()
         ticket = await ticket_queries.update_ticket(conn, ticket.id, overdue_at=ticket.overdue_at or now)
@@ -86,7 +87,9 @@ class Commitments:
 
     async def _responsible(self, conn: AsyncConnection, ticket: Ticket) -> list[Person]:
         if ticket.butler_id is not None:
-            return [await people_queries.person_by_id(conn, ticket.butler_id)]
+            butler = await people_queries.person_by_id(conn, ticket.butler_id)
+            if butler.active:
+                return [butler]
         return await people_queries.managers_of_estate(conn, ticket.estate_id)
 
     # ---- moving the committed time ---------------------------------------------------------------------
@@ -257,9 +260,14 @@ class Commitments:
                 return Outcome.NOT_YOURS
             now = self._clock.now()
             status = "approved" if approve else "refused"
-            if not ticket.in_hand or not await postponement_queries.decide_postponement(
+            # Asked against another committed time, or for a time already past: the butler must ask anew.
+            stale = postponement.from_due_at != ticket.due_at or postponement.to_due_at <= now
+            if stale or not ticket.in_hand:
+                status = WITHDRAWN
+            decided = await postponement_queries.decide_postponement(
                 conn, postponement.id, status, manager.id, now
-            ):
+            )
+            if not decided or status == WITHDRAWN:
                 return Outcome.ALREADY
             await cards.retire_pressed(conn, pressed, None, now=now)
             butler = await people_queries.person_by_id(conn, postponement.requested_by)

@@ -34,11 +34,11 @@ class Duty:
 
     async def set(self, butler: Person, on_duty: bool, pressed: PressedOn | None = None) -> Outcome:
         async with self._db.begin() as conn:
+            if butler.role != Role.BUTLER:
+                return Outcome.NOT_YOURS
             now = self._clock.now()
             if pressed is not None:
                 await cards.retire_pressed(conn, pressed, None, now=now)
-            if butler.role != Role.BUTLER:
-                return Outcome.NOT_YOURS
             team_id = butler.team_id
             assert team_id is not None
             covered_before = await self._team_covered(conn, team_id)

@@ -79,7 +79,7 @@ class Escalation:
         if following is not None:
             buttons = cards.card_buttons(self._notify, following, ticket)
             row = await cards.send_card(
-                conn, self._notify, following, "task_card", card, buttons, passed_from=previous
+                conn, self._notify, following, "task_card", card, buttons, passed_from=previous, reason=reason
             )
             await sla.start_acceptance(conn, ticket, self._sla, now, row)
         else:
@@ -93,5 +93,6 @@ class Escalation:
         """The next butler on duty after `previous` in the team's order; each is asked once."""
         team = await people_queries.butlers_of_team(conn, ticket.team_id)
         ids = [butler.id for butler in team]
-        after = team[ids.index(previous.id) + 1 :] if previous.id in ids else []
+        # A butler dropped from the roster has no place in the team any more: ask the team from the top.
+        after = team[ids.index(previous.id) + 1 :] if previous.id in ids else team
         return routing.first_on_duty(after)

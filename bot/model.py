@@ -50,6 +50,7 @@ class Person:
     language: str
     vip: bool
     on_duty: bool
+    active: bool = True  # False once dropped from the roster: kept for history, never asked to act
 
 
 @dataclass(frozen=True)

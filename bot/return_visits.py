@@ -25,6 +25,7 @@ from storage.database import Database
 from storage.follow_ups import FollowUp
 
 LOW_RATING = 2  # a rating this low or lower calls for second service
+VISIT_NOTE = "visit_note"  # a reply to a phone-visit task: notes from the call, kept on the ticket
 RETURN_VISIT = "return_visit"
 SECOND_SERVICE = "second_service"
 
@@ -80,6 +81,7 @@ class ReturnVisits:
                 "return_visit_task",
                 ticket_id=ticket.id,
                 buttons=self._visit_buttons(person, follow_up_id),
+                expects=VISIT_NOTE,
                 **card,
             )
 
@@ -87,7 +89,7 @@ class ReturnVisits:
         """Who calls: the butler who had the ticket, else whoever of the owner's team is on duty now."""
         if ticket.butler_id is not None:
             handler = await people_queries.person_by_id(conn, ticket.butler_id)
-            if handler.telegram_id is not None:
+            if handler.active and handler.telegram_id is not None:
                 return handler
         return await routing.butler_for_team(conn, ticket.team_id)
 
@@ -151,6 +153,16 @@ class ReturnVisits:
             requester = await people_queries.person_by_id(conn, ticket.requester_id)
             await self.after_rating(conn, ticket, requester, now)
             return Outcome.DONE
+
+    async def note(self, conn: AsyncConnection, staff: Person, ticket: Ticket, text: str) -> None:
+        """What the resident said on the phone: kept on the ticket as the survey's comment, not relayed."""
+        now = self._clock.now()
+        await ticket_queries.add_event(
+            conn, ticket.id, "return_visit_note", at=now, actor_id=staff.id, detail={"text": text}
+        )
+        if ticket.rating_comment is None and text:
+            ticket = await ticket_queries.update_ticket(conn, ticket.id, rating_comment=text)
+        await self._notify.tell(conn, staff, "return_visit_noted", ticket_id=ticket.id, ticket=ticket)
 
     async def after_rating(
         self, conn: AsyncConnection, ticket: Ticket, requester: Person, now: datetime

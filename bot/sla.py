@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.config import ServiceLevels
 from bot.model import Category, Ticket
 from storage import clocks as clock_queries
+from storage.clocks import DueClock
 
 
 class ClockKind(StrEnum):
@@ -44,6 +45,11 @@ def reminder_moment(now: datetime, due_at: datetime, remind_before: timedelta) -
     """`remind_before` ahead of the committed time; for a commitment shorter than that (an emergency's
     four hours), half-way to it, so the reminder still comes while there is time to act."""
     return max(due_at - remind_before, now + (due_at - now) / 2)
+
+
+def still_applies(clock: DueClock, ticket: Ticket) -> bool:
+    """A reminder or lapse belongs to one committed time; once that time moved, it is not this one's."""
+    return clock.detail.get("commitment") == ticket.due_at.isoformat()
 
 
 async def start(

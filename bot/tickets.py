@@ -18,9 +18,10 @@ from bot.commitments import POSTPONEMENT, Commitments
 from bot.config import ServiceLevels
 from bot.model import Category, Incoming, Outcome, Person, PressedOn, Role, Ticket, TicketState
 from bot.notify import Notifier
-from bot.return_visits import ReturnVisits
+from bot.return_visits import VISIT_NOTE, ReturnVisits
 from bot.sla import ClockKind
 from storage import people as people_queries
+from storage import postponements as postponement_queries
 from storage import tickets as ticket_queries
 from storage.clocks import DueClock
 from storage.database import Database
@@ -167,6 +168,10 @@ class TicketDesk:
             raised=raised,
             to_managers=ticket.butler_id is None,
         )
+        if ticket.state == TicketState.RESOLVED and ticket.butler_id is not None:
+            # Written after the fix: not a silent yes. Ask again, and the two days start over.
+            handler = await people_queries.person_by_id(conn, ticket.butler_id)
+            await self._ask_to_confirm(conn, ticket, requester, handler, now)
         return ticket
 
     async def _raise_category(
@@ -190,8 +195,9 @@ class TicketDesk:
             actor_id=None,
             detail={"from": ticket.category.value, "to": category.value, "due_at": due_at.isoformat()},
         )
+        moved = due_at != ticket.due_at
         ticket = await ticket_queries.update_ticket(conn, ticket.id, category=category.value, due_at=due_at)
-        if ticket.in_hand:
+        if moved and ticket.in_hand:
             await sla.start_commitment(conn, ticket, self._sla, now)
         card = await cards.card_context(conn, ticket, requester, incoming)
         await cards.alert_managers(
@@ -282,6 +288,9 @@ class TicketDesk:
             if ref is not None and ref.expects == POSTPONEMENT:
                 await self._commitments.postpone(conn, staff, ticket, incoming.text, now)
                 return Outcome.DONE
+            if ref is not None and ref.expects == VISIT_NOTE:
+                await self._visits.note(conn, staff, ticket, incoming.text or f"[{incoming.kind}]")
+                return Outcome.DONE
             await _log_message(conn, ticket.id, f"message_from_{staff.role.value}", staff, incoming, now)
             ticket = await ticket_queries.update_ticket(conn, ticket.id, last_activity_at=now)
             requester = await people_queries.person_by_id(conn, ticket.requester_id)
@@ -362,22 +371,29 @@ class TicketDesk:
             await ticket_queries.add_event(conn, ticket.id, "resolved", at=now, actor_id=staff.id)
             await cards.retire_pressed(conn, pressed, None, now=now)
             requester = await people_queries.person_by_id(conn, ticket.requester_id)
-            question = await self._notify.tell(
-                conn,
-                requester,
-                "ticket_resolved",
-                ticket_id=ticket.id,
-                ticket=ticket,
-                butler=staff,
-                buttons=[
-                    [
-                        self._notify.button(requester, "button_confirm", f"confirm:{ticket.id}"),
-                        self._notify.button(requester, "button_reopen", f"reopen:{ticket.id}"),
-                    ]
-                ],
-            )
-            await sla.start_confirmation(conn, ticket, self._sla, now, question)
+            await self._ask_to_confirm(conn, ticket, requester, staff, now)
+            await postponement_queries.withdraw_pending(conn, ticket.id, now)
             return Outcome.DONE
+
+    async def _ask_to_confirm(
+        self, conn: AsyncConnection, ticket: Ticket, requester: Person, handler: Person, now: datetime
+    ) -> None:
+        """ "Is it resolved for you?": the resident has `confirm_within` to answer before it closes."""
+        question = await self._notify.tell(
+            conn,
+            requester,
+            "ticket_resolved",
+            ticket_id=ticket.id,
+            ticket=ticket,
+            butler=handler,
+            buttons=[
+                [
+                    self._notify.button(requester, "button_confirm", f"confirm:{ticket.id}"),
+                    self._notify.button(requester, "button_reopen", f"reopen:{ticket.id}"),
+                ]
+            ],
+        )
+        await sla.start_confirmation(conn, ticket, self._sla, now, question)
 
     async def _handlers_ticket(
         self, conn: AsyncConnection, staff: Person, ticket_id: int, states: tuple[TicketState, ...]
@@ -455,6 +471,7 @@ class TicketDesk:
                 state=TicketState.ACCEPTED.value,
                 resolved_at=None,
                 due_at=due_at,
+                overdue_at=None,  # a fresh commitment; the earlier lapse stays in the event log
                 reopen_count=ticket.reopen_count + 1,
                 last_activity_at=now,
             )

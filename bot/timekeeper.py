@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.clock import Clock
@@ -87,7 +88,7 @@ class Timekeeper:
                 if await self.fire_due():
                     self._after_firing()
                 await self._set_alarm()
-            except Exception:  # the database went away for a moment: the heartbeat will try again
+            except Exception:  # e.g. the database was locked for too long: the heartbeat tries again
                 log.exception("firing service clocks failed")
             finally:
                 self._busy = False
@@ -103,6 +104,8 @@ class Timekeeper:
                 try:
                     async with conn.begin_nested():
                         await self._fire(conn, due)
+                except OperationalError:
+                    raise  # the database, not the clock: it stays pending and is tried again
                 except Exception:
                     log.exception("service clock %s (%s) failed; marked failed", due.id, due.kind)
                     await clock_queries.settle(conn, due.id, "failed", now=self._clock.now())

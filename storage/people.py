@@ -25,6 +25,7 @@ def to_person(row: Row[Any]) -> Person:
         language=row.language,
         vip=bool(row.vip),
         on_duty=bool(row.on_duty),
+        active=bool(row.active),
     )
 
 

@@ -49,6 +49,15 @@ async def postponements_of(conn: AsyncConnection, ticket_id: int) -> list[Postpo
     return [_to_postponement(row) for row in rows]
 
 
+async def withdraw_pending(conn: AsyncConnection, ticket_id: int, now: datetime) -> None:
+    """Requests still waiting when the ticket is resolved no longer apply."""
+    await conn.execute(
+        postponements.update()
+        .where(postponements.c.ticket_id == ticket_id, postponements.c.status == "pending")
+        .values(status="withdrawn", decided_at=now)
+    )
+
+
 async def decide_postponement(
     conn: AsyncConnection, postponement_id: int, status: str, by: int, now: datetime
 ) -> bool:

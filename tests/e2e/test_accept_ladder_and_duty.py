@@ -100,9 +100,10 @@ async def test_an_unaccepted_ticket_hops_every_three_minutes_through_the_team_to
     assert "The kitchen tap is broken and dripping" in alert.content
     assert alert.buttons == CARD_BUTTONS
     await cast.a3.wait_for("Ticket #1001 was not accepted within 3 minutes; it has gone to the managers.")
-    told = await cast.zhang.wait_for("a manager is taking care of it now")
+    told = await cast.zhang.wait_for("the managers have it now and are arranging someone")
     assert told.text == (
-        "About ticket #1001: a manager is taking care of it now. You will still hear back by 22 Nov 09:00."
+        "About ticket #1001: the managers have it now and are arranging someone. "
+        "You will still hear back by 22 Nov 09:00."
     )
     await estate.settled()
     assert cast.b1.inbox == [] and cast.b2.inbox == []

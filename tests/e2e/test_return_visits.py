@@ -215,7 +215,8 @@ async def test_a_survey_nobody_answers_becomes_the_butlers_phone_call(
         "Unit: 1-101  Owner: Owner Zhang  Phone: 139-1111-0101\n"
         "Request: The kitchen tap is broken and dripping\n"
         "\n"
-        "Record the rating they give below."
+        "Record the rating they give below; reply to this message with notes from the call (kept on the "
+        "ticket, not sent to the resident)."
     )
     assert task.buttons == _visit_buttons(1)
     await estate.settled()

@@ -1,0 +1,40 @@
+"""What the bot recorded, for end-to-end tests to check alongside what people received."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from bot.embedded import EmbeddedEstate
+from storage.schema import people, ticket_events, tickets
+from tests.conftest import SHANGHAI
+
+
+def at(day: int, hour: int, minute: int = 0) -> datetime:
+    """A moment of November 2026, the test estate's month, in its local time."""
+    return datetime(2026, 11, day, hour, minute, tzinfo=SHANGHAI)
+
+
+async def ticket_row(estate: EmbeddedEstate, number: int = 1001) -> Any:
+    async with estate.db.engine.connect() as conn:
+        return (await conn.execute(sa.select(tickets).where(tickets.c.number == number))).one()
+
+
+async def event_kinds(estate: EmbeddedEstate, number: int = 1001) -> list[str]:
+    """The ticket's event log, oldest first."""
+    async with estate.db.engine.connect() as conn:
+        rows = await conn.execute(
+            sa.select(ticket_events.c.kind)
+            .join(tickets, tickets.c.id == ticket_events.c.ticket_id)
+            .where(tickets.c.number == number)
+            .order_by(ticket_events.c.id)
+        )
+        return [row.kind for row in rows]
+
+
+async def person_id(estate: EmbeddedEstate, telegram_id: int) -> int:
+    async with estate.db.engine.connect() as conn:
+        found = await conn.execute(sa.select(people.c.id).where(people.c.telegram_id == telegram_id))
+        return int(found.scalar_one())
