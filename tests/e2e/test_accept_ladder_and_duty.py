@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 import sqlalchemy as sa
 
@@ -12,20 +11,10 @@ from bot.embedded import EmbeddedEstate
 from bot.sandbox.models import ChatMessage
 from storage.schema import clocks, people, ticket_events, tickets
 from tests.conftest import Cast
+from tests.e2e.records import person_id, ticket_row
 
 CARD_BUTTONS = [[("Accept", "accept:1"), ("Resolved", "resolve:1")]]
 THREE_MINUTES = timedelta(minutes=3)
-
-
-async def _person_id(estate: EmbeddedEstate, telegram_id: int) -> int:
-    async with estate.db.engine.connect() as conn:
-        found = await conn.execute(sa.select(people.c.id).where(people.c.telegram_id == telegram_id))
-        return int(found.scalar_one())
-
-
-async def _ticket(estate: EmbeddedEstate, number: int) -> Any:
-    async with estate.db.engine.connect() as conn:
-        return (await conn.execute(sa.select(tickets).where(tickets.c.number == number))).one()
 
 
 async def _hops(estate: EmbeddedEstate, number: int) -> list[tuple[str, str, str]]:
@@ -79,7 +68,7 @@ async def test_an_unaccepted_ticket_hops_every_three_minutes_through_the_team_to
         "About ticket #1001: butler Butler A2 is now taking care of it. "
         "You will still hear back by 22 Nov 09:00."
     )
-    assert (await _ticket(estate, 1001)).butler_id == await _person_id(estate, 102)
+    assert (await ticket_row(estate, 1001)).butler_id == await person_id(estate, 102)
     # Whatever A1's card still shows, the server refuses A1 a ticket that is now A2's.
     answer = await cast.a1.wait_for_answer(await cast.a1.press_data(card_a1, "accept:1"))
     assert answer.get("text") == "This is not your ticket; nothing was changed"
@@ -107,7 +96,7 @@ async def test_an_unaccepted_ticket_hops_every_three_minutes_through_the_team_to
     )
     await estate.settled()
     assert cast.b1.inbox == [] and cast.b2.inbox == []
-    assert (await _ticket(estate, 1001)).butler_id is None
+    assert (await ticket_row(estate, 1001)).butler_id is None
     assert await _hops(estate, 1001) == [
         ("not_accepted", "Butler A1", "Butler A2"),
         ("not_accepted", "Butler A2", "Butler A3"),
@@ -119,8 +108,8 @@ async def test_an_unaccepted_ticket_hops_every_three_minutes_through_the_team_to
     await cast.zhang.wait_for(
         "Your ticket #1001 has been accepted by manager Manager Liu and is in progress."
     )
-    row = await _ticket(estate, 1001)
-    assert (row.state, row.butler_id) == ("accepted", await _person_id(estate, 900))
+    row = await ticket_row(estate, 1001)
+    assert (row.state, row.butler_id) == ("accepted", await person_id(estate, 900))
 
 
 async def test_a_lapsed_butlers_card_loses_its_buttons(
@@ -229,9 +218,9 @@ async def test_going_off_duty_hands_unaccepted_tickets_on_at_once(estate: Embedd
     assert card.buttons == []
     assert _about(1001, cast.a2.inbox) == []
     assert await _hops(estate, 1002) == [("off_duty", "Butler A1", "Butler A2")]
-    assert (await _ticket(estate, 1002)).butler_id == await _person_id(estate, 102)
-    kept = await _ticket(estate, 1001)
-    assert (kept.state, kept.butler_id) == ("accepted", await _person_id(estate, 101))
+    assert (await ticket_row(estate, 1002)).butler_id == await person_id(estate, 102)
+    kept = await ticket_row(estate, 1001)
+    assert (kept.state, kept.butler_id) == ("accepted", await person_id(estate, 101))
 
 
 async def test_a_team_with_nobody_on_duty_sends_requests_to_the_manager(
@@ -285,6 +274,6 @@ async def test_duty_is_for_butlers_and_a_manager_cannot_accept_a_butlers_ticket(
     answer = await cast.manager.wait_for_answer(await cast.manager.press_data(own, "accept:1"))
     assert answer.get("text") == "This is not your ticket; nothing was changed"
     await estate.settled()
-    row = await _ticket(estate, 1001)
-    assert (row.state, row.butler_id) == ("new", await _person_id(estate, 101))
+    row = await ticket_row(estate, 1001)
+    assert (row.state, row.butler_id) == ("new", await person_id(estate, 101))
     assert not any("accepted" in m.content for m in cast.tom.inbox)

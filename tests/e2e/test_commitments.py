@@ -16,29 +16,14 @@ from bot.clock import ManualClock
 from bot.embedded import EmbeddedEstate
 from bot.sandbox.models import ChatMessage
 from bot.sandbox.user import SandboxUser
-from storage.schema import clocks, people, postponements, ticket_events, tickets
-from tests.conftest import SHANGHAI, Cast
+from storage.schema import clocks, postponements
+from tests.conftest import Cast
+from tests.e2e.records import at, event_kinds, person_id, ticket_row
 
 NOT_YOURS = "This is not your ticket; nothing was changed"
 ALREADY = "This ticket has moved on; the button no longer applies"
 IN_PROGRESS_BUTTONS = [[("Resolved", "resolve:1"), ("Move committed time", "postpone:1")]]
 FIRST_MOVE = "11-24 18:00 waiting for the spare part"
-
-
-def _at(day: int, hour: int, minute: int = 0) -> datetime:
-    """A moment of November 2026, Shanghai time."""
-    return datetime(2026, 11, day, hour, minute, tzinfo=SHANGHAI)
-
-
-async def _ticket(estate: EmbeddedEstate) -> Any:
-    async with estate.db.engine.connect() as conn:
-        return (await conn.execute(sa.select(tickets).where(tickets.c.number == 1001))).one()
-
-
-async def _events(estate: EmbeddedEstate) -> list[str]:
-    async with estate.db.engine.connect() as conn:
-        rows = await conn.execute(sa.select(ticket_events.c.kind).order_by(ticket_events.c.id))
-        return [row.kind for row in rows]
 
 
 async def _clocks(estate: EmbeddedEstate, kind: str) -> list[tuple[datetime, str]]:
@@ -53,14 +38,6 @@ async def _clocks(estate: EmbeddedEstate, kind: str) -> list[tuple[datetime, str
 async def _postponements(estate: EmbeddedEstate) -> list[Any]:
     async with estate.db.engine.connect() as conn:
         return list((await conn.execute(sa.select(postponements).order_by(postponements.c.id))).all())
-
-
-async def _person_id(estate: EmbeddedEstate, telegram_id: int) -> int:
-    async with estate.db.engine.connect() as conn:
-        found = (
-            await conn.execute(sa.select(people.c.id).where(people.c.telegram_id == telegram_id))
-        ).scalar_one()
-        return int(found)
 
 
 def _count(user: SandboxUser, fragment: str) -> int:
@@ -104,16 +81,16 @@ async def test_the_butler_is_reminded_then_the_lapse_reaches_the_managers_once(
 ) -> None:
     await _accepted_repair(cast)
     await estate.settled()
-    assert await _clocks(estate, "remind") == [(_at(22, 5), "pending")]
-    assert await _clocks(estate, "lapse") == [(_at(22, 9), "pending")]
+    assert await _clocks(estate, "remind") == [(at(22, 5), "pending")]
+    assert await _clocks(estate, "lapse") == [(at(22, 9), "pending")]
 
     # A minute early, nothing yet.
-    clock.set(_at(22, 4, 59))
+    clock.set(at(22, 4, 59))
     await estate.settled()
     assert _count(cast.a1, "Reminder") == 0
 
     # Four hours before the committed time: the butler, with the buttons to act on it.
-    clock.set(_at(22, 5))
+    clock.set(at(22, 5))
     reminder = await cast.a1.wait_for("Reminder: ticket #1001")
     assert reminder.text == (
         "⏳ Reminder: ticket #1001 (in progress) is due by 22 Nov 09:00.\n"
@@ -125,7 +102,7 @@ async def test_the_butler_is_reminded_then_the_lapse_reaches_the_managers_once(
     assert cast.manager.inbox == []
 
     # The committed time passes with the ticket still in hand: overdue, and the managers hear of it.
-    clock.set(_at(22, 9))
+    clock.set(at(22, 9))
     to_butler = await cast.a1.wait_for("is overdue")
     assert to_butler.text == (
         "🔴 Ticket #1001 is overdue: it was due by 22 Nov 09:00. The managers have been told; "
@@ -138,9 +115,9 @@ async def test_the_butler_is_reminded_then_the_lapse_reaches_the_managers_once(
         "The kitchen tap is broken and dripping"
     )
     await estate.settled()
-    assert (await _ticket(estate)).overdue_at == _at(22, 9)
+    assert (await ticket_row(estate)).overdue_at == at(22, 9)
 
-    clock.set(_at(22, 10))
+    clock.set(at(22, 10))
     await cast.manager.send_command("/overdue")
     listing = await cast.manager.wait_for("Overdue tickets (1)")
     assert "#1001 · repair · in progress · due 22 Nov 09:00 · Butler A1" in listing.content
@@ -153,14 +130,14 @@ async def test_the_butler_is_reminded_then_the_lapse_reaches_the_managers_once(
     await cast.manager.wait_for("No overdue tickets.")
 
     # Nothing fires twice, however long we wait (within the two days the resident has to confirm).
-    clock.set(_at(23, 9))
+    clock.set(at(23, 9))
     await estate.settled()
     assert _count(cast.a1, "Reminder") == 1 and _count(cast.a1, "is overdue") == 1
     assert _count(cast.manager, "Overdue: ticket #1001") == 1
-    assert (await _events(estate)).count("overdue") == 1
-    assert await _clocks(estate, "remind") == [(_at(22, 5), "fired")]
-    assert await _clocks(estate, "lapse") == [(_at(22, 9), "fired")]
-    assert (await _ticket(estate)).overdue_at == _at(22, 9)
+    assert (await event_kinds(estate)).count("overdue") == 1
+    assert await _clocks(estate, "remind") == [(at(22, 5), "fired")]
+    assert await _clocks(estate, "lapse") == [(at(22, 9), "fired")]
+    assert (await ticket_row(estate)).overdue_at == at(22, 9)
 
 
 async def test_an_emergency_is_committed_for_four_hours_and_reminded_half_way(
@@ -172,14 +149,14 @@ async def test_an_emergency_is_committed_for_four_hours_and_reminded_half_way(
     await cast.a1.press(card, "Accept")
     await cast.zhang.wait_for("accepted by your butler")
     await estate.settled()
-    assert (await _ticket(estate)).due_at == _at(20, 13)
+    assert (await ticket_row(estate)).due_at == at(20, 13)
     # "Four hours before" would be the moment it opened: half-way gives the butler time to act.
-    assert await _clocks(estate, "remind") == [(_at(20, 11), "pending")]
+    assert await _clocks(estate, "remind") == [(at(20, 11), "pending")]
 
-    clock.set(_at(20, 10, 59))
+    clock.set(at(20, 10, 59))
     await estate.settled()
     assert _count(cast.a1, "Reminder") == 0
-    clock.set(_at(20, 11))
+    clock.set(at(20, 11))
     reminder = await cast.a1.wait_for("Reminder: ticket #1001")
     assert "is due by 20 Nov 13:00" in reminder.content
     assert reminder.buttons == IN_PROGRESS_BUTTONS
@@ -189,20 +166,20 @@ async def test_a_resolved_ticket_is_neither_reminded_nor_overdue(
     estate: EmbeddedEstate, cast: Cast, clock: ManualClock
 ) -> None:
     card = await _accepted_repair(cast)
-    clock.set(_at(20, 10))
+    clock.set(at(20, 10))
     await cast.a1.press(card, "Resolved")
     await cast.zhang.wait_for("Is it resolved for you?")
     await estate.settled()
-    assert await _clocks(estate, "remind") == [(_at(22, 5), "cancelled")]
-    assert await _clocks(estate, "lapse") == [(_at(22, 9), "cancelled")]
+    assert await _clocks(estate, "remind") == [(at(22, 5), "cancelled")]
+    assert await _clocks(estate, "lapse") == [(at(22, 9), "cancelled")]
 
     # Past the committed time, still within the two days the resident has to confirm.
-    clock.set(_at(22, 9, 30))
+    clock.set(at(22, 9, 30))
     await estate.settled()
     assert _count(cast.a1, "Reminder") == 0 and _count(cast.a1, "overdue") == 0
     assert cast.manager.inbox == []
-    assert (await _ticket(estate)).overdue_at is None
-    assert "overdue" not in await _events(estate)
+    assert (await ticket_row(estate)).overdue_at is None
+    assert "overdue" not in await event_kinds(estate)
 
 
 # ---- moving the committed time --------------------------------------------------------------------
@@ -213,7 +190,7 @@ async def test_the_first_move_before_the_lapse_is_the_butlers_own(
 ) -> None:
     card = await _accepted_repair(cast)
     assert card.buttons == IN_PROGRESS_BUTTONS
-    clock.set(_at(21, 15))
+    clock.set(at(21, 15))
     question = await _ask_to_move(cast.a1, card)
     assert question.text == (
         "Move the committed time of ticket #1001 (now 22 Nov 09:00): reply to this message with the new "
@@ -232,27 +209,27 @@ async def test_the_first_move_before_the_lapse_is_the_butlers_own(
     await estate.settled()
     assert cast.manager.inbox == []  # the first move needs nobody's approval
 
-    a1 = await _person_id(estate, 101)
-    row = await _ticket(estate)
-    assert row.due_at == _at(24, 18) and row.state == "accepted"
+    a1 = await person_id(estate, 101)
+    row = await ticket_row(estate)
+    assert row.due_at == at(24, 18) and row.state == "accepted"
     [postponement] = await _postponements(estate)
     assert (postponement.status, postponement.requested_by, postponement.decided_by) == ("approved", a1, a1)
-    assert (postponement.from_due_at, postponement.to_due_at) == (_at(22, 9), _at(24, 18))
+    assert (postponement.from_due_at, postponement.to_due_at) == (at(22, 9), at(24, 18))
     assert postponement.reason == "waiting for the spare part"
-    assert (await _events(estate))[-1] == "postponed"
+    assert (await event_kinds(estate))[-1] == "postponed"
     # The old clocks are stopped; new ones count to the new time.
-    assert await _clocks(estate, "lapse") == [(_at(22, 9), "cancelled"), (_at(24, 18), "pending")]
-    assert await _clocks(estate, "remind") == [(_at(22, 5), "cancelled"), (_at(24, 14), "pending")]
+    assert await _clocks(estate, "lapse") == [(at(22, 9), "cancelled"), (at(24, 18), "pending")]
+    assert await _clocks(estate, "remind") == [(at(22, 5), "cancelled"), (at(24, 14), "pending")]
 
     # The old committed time passes quietly.
-    clock.set(_at(22, 10))
+    clock.set(at(22, 10))
     await estate.settled()
     assert _count(cast.a1, "Reminder") == 0 and _count(cast.a1, "overdue") == 0
     assert cast.manager.inbox == []
-    assert (await _ticket(estate)).overdue_at is None
+    assert (await ticket_row(estate)).overdue_at is None
 
     # The reminder comes before the new time instead.
-    clock.set(_at(24, 14))
+    clock.set(at(24, 14))
     reminder = await cast.a1.wait_for("Reminder: ticket #1001")
     assert "is due by 24 Nov 18:00" in reminder.content
 
@@ -282,7 +259,7 @@ async def test_an_invalid_reply_changes_nothing_and_is_asked_again(
     assert again.text is not None and again.text.startswith(problem + "\n")
     assert again.force_reply
     await estate.settled()
-    assert (await _ticket(estate)).due_at == _at(22, 9)
+    assert (await ticket_row(estate)).due_at == at(22, 9)
     assert await _postponements(estate) == []
     assert _count(cast.zhang, "needs more time") == 0 and cast.manager.inbox == []
 
@@ -299,7 +276,7 @@ async def test_the_same_matter_is_never_postponed_twice_without_a_manager(
     await cast.zhang.wait_for("You will now hear back by 24 Nov 18:00.")
 
     # The second move: the question says a manager will decide, and the request goes to them.
-    clock.set(_at(23, 10))
+    clock.set(at(23, 10))
     question = await _ask_to_move(cast.a1, card)
     assert question.text is not None and question.text.endswith(
         "This ticket's time was moved once already: a manager will have to approve."
@@ -319,7 +296,7 @@ async def test_the_same_matter_is_never_postponed_twice_without_a_manager(
         "Until then the time stays 24 Nov 18:00."
     )
     await estate.settled()
-    assert (await _ticket(estate)).due_at == _at(24, 18)
+    assert (await ticket_row(estate)).due_at == at(24, 18)
     assert _count(cast.zhang, "needs more time") == 1
 
     # Refused: the butler hears of it, the time stays.
@@ -329,14 +306,14 @@ async def test_the_same_matter_is_never_postponed_twice_without_a_manager(
     assert refused.text == "Manager Liu did not approve moving ticket #1001: it stays due by 24 Nov 18:00."
     await estate.settled()
     assert request.buttons == []
-    assert (await _ticket(estate)).due_at == _at(24, 18)
+    assert (await ticket_row(estate)).due_at == at(24, 18)
     assert _count(cast.zhang, "needs more time") == 1
-    manager = await _person_id(estate, 900)
+    manager = await person_id(estate, 900)
     second = (await _postponements(estate))[1]
-    assert (second.status, second.decided_by, second.decided_at) == ("refused", manager, _at(23, 10))
+    assert (second.status, second.decided_by, second.decided_at) == ("refused", manager, at(23, 10))
 
     # A third request is the manager's to decide again; this time approved.
-    clock.set(_at(23, 11))
+    clock.set(at(23, 11))
     await _move(cast.a1, card, "11-26 12:00 the plumber is ill")
     seen = {request.message_id}
     third = await _new_message(cast.manager, "Approve moving the committed time? Ticket #1001", seen)
@@ -352,16 +329,16 @@ async def test_the_same_matter_is_never_postponed_twice_without_a_manager(
         "Done: ticket #1001 is now due by 26 Nov 12:00, approved by Manager Liu. The resident has been told."
     )
     await estate.settled()
-    assert (await _ticket(estate)).due_at == _at(26, 12)
+    assert (await ticket_row(estate)).due_at == at(26, 12)
     rows = await _postponements(estate)
     assert [row.status for row in rows] == ["approved", "refused", "approved"]
-    assert (rows[2].decided_by, rows[2].requested_by) == (manager, await _person_id(estate, 101))
+    assert (rows[2].decided_by, rows[2].requested_by) == (manager, await person_id(estate, 101))
     assert await _clocks(estate, "lapse") == [
-        (_at(22, 9), "cancelled"),
-        (_at(24, 18), "cancelled"),
-        (_at(26, 12), "pending"),
+        (at(22, 9), "cancelled"),
+        (at(24, 18), "cancelled"),
+        (at(26, 12), "pending"),
     ]
-    assert [kind for kind in await _events(estate) if kind.startswith("postpone")] == [
+    assert [kind for kind in await event_kinds(estate) if kind.startswith("postpone")] == [
         "postponed",
         "postponement_requested",
         "postponement_refused",
@@ -380,10 +357,10 @@ async def test_after_the_lapse_even_the_first_move_needs_a_manager(
     estate: EmbeddedEstate, cast: Cast, clock: ManualClock
 ) -> None:
     card = await _accepted_repair(cast)
-    clock.set(_at(22, 9))
+    clock.set(at(22, 9))
     await cast.manager.wait_for("Overdue: ticket #1001")
 
-    clock.set(_at(22, 10))
+    clock.set(at(22, 10))
     question = await _ask_to_move(cast.a1, card)
     assert question.text is not None and question.text.endswith(
         "The committed time has already lapsed: a manager will have to approve."
@@ -398,7 +375,7 @@ async def test_after_the_lapse_even_the_first_move_needs_a_manager(
         "to approve. Until then the time stays 22 Nov 09:00."
     )
     await estate.settled()
-    assert (await _ticket(estate)).due_at == _at(22, 9)
+    assert (await ticket_row(estate)).due_at == at(22, 9)
     [pending] = await _postponements(estate)
     assert (pending.status, pending.decided_by) == ("pending", None)
     assert _count(cast.zhang, "needs more time") == 0
@@ -409,8 +386,8 @@ async def test_after_the_lapse_even_the_first_move_needs_a_manager(
     await cast.manager.send_command("/overdue")
     listed = await cast.manager.wait_for("Overdue tickets (1)")
     assert "#1001 · repair · in progress · due 24 Nov 18:00 · Butler A1" in listed.content
-    row = await _ticket(estate)
-    assert (row.due_at, row.overdue_at) == (_at(24, 18), _at(22, 9))
+    row = await ticket_row(estate)
+    assert (row.due_at, row.overdue_at) == (at(24, 18), at(22, 9))
 
 
 async def test_only_the_tickets_butler_moves_its_time_and_only_a_manager_decides(
@@ -434,6 +411,6 @@ async def test_only_the_tickets_butler_moves_its_time_and_only_a_manager_decides
 
     await estate.settled()
     assert [m.content for m in cast.a2.inbox] == [a2_tasks.content]  # no question was asked of A2
-    assert (await _ticket(estate)).due_at == _at(24, 18)
+    assert (await ticket_row(estate)).due_at == at(24, 18)
     assert [row.status for row in await _postponements(estate)] == ["approved", "pending"]
     assert _count(cast.zhang, "needs more time") == 1

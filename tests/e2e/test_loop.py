@@ -8,19 +8,9 @@ import sqlalchemy as sa
 
 from bot.clock import ManualClock
 from bot.embedded import EmbeddedEstate
-from storage.schema import ticket_events, tickets
+from storage.schema import tickets
 from tests.conftest import Cast
-
-
-async def _events(estate: EmbeddedEstate, number: int) -> list[str]:
-    async with estate.db.engine.connect() as conn:
-        rows = await conn.execute(
-            sa.select(ticket_events.c.kind)
-            .join(tickets, tickets.c.id == ticket_events.c.ticket_id)
-            .where(tickets.c.number == number)
-            .order_by(ticket_events.c.id)
-        )
-        return [row.kind for row in rows]
+from tests.e2e.records import event_kinds
 
 
 async def test_a_request_reaches_the_owners_own_butler_and_back(
@@ -80,7 +70,7 @@ async def test_a_request_reaches_the_owners_own_butler_and_back(
 
     # Buttons already answered are gone, so they cannot be pressed twice.
     assert question.buttons == [] and stars.buttons == []
-    assert await _events(estate, 1001) == [
+    assert await event_kinds(estate, 1001) == [
         "created",
         "assigned",
         "accepted",
@@ -141,7 +131,7 @@ async def test_not_yet_reopens_to_the_same_butler(estate: EmbeddedEstate, cast: 
     assert "Owner Wu says it is not resolved" in alert.content and "Butler: Butler B1" in alert.content
     await estate.settled()
     assert cast.b2.inbox == []
-    assert (await _events(estate, 1001))[-2:] == ["reopened", "second_service"]
+    assert (await event_kinds(estate, 1001))[-2:] == ["reopened", "second_service"]
     async with estate.db.engine.connect() as conn:
         row = (await conn.execute(sa.select(tickets).where(tickets.c.number == 1001))).one()
     assert (row.state, row.reopen_count, row.butler_id is not None) == ("accepted", 1, True)
@@ -192,4 +182,4 @@ async def test_a_team_with_nobody_on_duty_goes_to_the_managers(estate: EmbeddedE
     assert "nobody on duty; please assign someone now" in alert.content
     await estate.settled()
     assert cast.b1.inbox == [] and cast.b2.inbox == []
-    assert await _events(estate, 1001) == ["created", "unassigned"]
+    assert await event_kinds(estate, 1001) == ["created", "unassigned"]

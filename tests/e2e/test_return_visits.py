@@ -10,8 +10,9 @@ import sqlalchemy as sa
 from bot.clock import ManualClock
 from bot.embedded import EmbeddedEstate
 from bot.sandbox.models import ChatMessage
-from storage.schema import clocks, follow_ups, people, ticket_events, tickets
-from tests.conftest import SHANGHAI, Cast
+from storage.schema import clocks, follow_ups, tickets
+from tests.conftest import Cast
+from tests.e2e.records import at, event_kinds, person_id, ticket_row
 
 MOVED_ON = "This ticket has moved on; the button no longer applies"
 NOT_YOURS = "This is not your ticket; nothing was changed"
@@ -26,27 +27,7 @@ def _visit_buttons(follow_up: int) -> list[list[tuple[str, str]]]:
     return [_star_row("visit", follow_up), [("Would not rate", f"visit:{follow_up}:0")]]
 
 
-def _at(day: int, hour: int, minute: int = 0) -> datetime:
-    return datetime(2026, 11, day, hour, minute, tzinfo=SHANGHAI)
-
-
 # ---- looking in the database ---------------------------------------------------------------------------
-
-
-async def _ticket(estate: EmbeddedEstate, number: int = 1001) -> Any:
-    async with estate.db.engine.connect() as conn:
-        return (await conn.execute(sa.select(tickets).where(tickets.c.number == number))).one()
-
-
-async def _events(estate: EmbeddedEstate, number: int = 1001) -> list[str]:
-    async with estate.db.engine.connect() as conn:
-        rows = await conn.execute(
-            sa.select(ticket_events.c.kind)
-            .join(tickets, tickets.c.id == ticket_events.c.ticket_id)
-            .where(tickets.c.number == number)
-            .order_by(ticket_events.c.id)
-        )
-        return [row.kind for row in rows]
 
 
 async def _follow_ups(estate: EmbeddedEstate) -> list[Any]:
@@ -61,15 +42,6 @@ async def _clocks(estate: EmbeddedEstate, status: str) -> dict[str, datetime]:
             sa.select(clocks.c.kind, clocks.c.due_at).where(clocks.c.status == status).order_by(clocks.c.id)
         )
         return {row.kind: row.due_at for row in rows}
-
-
-async def _person_id(estate: EmbeddedEstate, telegram_id: int) -> int:
-    async with estate.db.engine.connect() as conn:
-        found = (
-            await conn.execute(sa.select(people.c.id).where(people.c.telegram_id == telegram_id))
-        ).scalar()
-    assert isinstance(found, int)
-    return found
 
 
 # ---- getting a ticket to where each test starts ----------------------------------------------------------
@@ -117,7 +89,7 @@ async def test_a_resolved_ticket_nobody_confirms_closes_itself_after_two_days(
     clock.advance(timedelta(days=2) - timedelta(minutes=1))
     await estate.settled()
     assert {user: len(user.inbox) for user in heard} == heard
-    assert (await _ticket(estate)).state == "resolved"
+    assert (await ticket_row(estate)).state == "resolved"
     assert question.buttons == [[("Yes, resolved", "confirm:1"), ("Not yet", "reopen:1")]]
 
     clock.advance(timedelta(minutes=1))
@@ -136,9 +108,9 @@ async def test_a_resolved_ticket_nobody_confirms_closes_itself_after_two_days(
     await estate.settled()
     # The question no longer offers answers that do not apply.
     assert question.buttons == []
-    row = await _ticket(estate)
+    row = await ticket_row(estate)
     assert (row.state, row.closed_at, row.rating, row.return_visit_at) == ("closed", clock.now(), None, None)
-    assert await _events(estate) == ["created", "assigned", "accepted", "resolved", "closed_unconfirmed"]
+    assert await event_kinds(estate) == ["created", "assigned", "accepted", "resolved", "closed_unconfirmed"]
     assert (await _clocks(estate, "fired"))["confirm"] == clock.now()
     # The survey starts as after any close.
     assert await _clocks(estate, "pending") == {
@@ -153,7 +125,7 @@ async def test_a_resolved_ticket_nobody_confirms_closes_itself_after_two_days(
     assert answer.get("text") == MOVED_ON
     await estate.settled()
     assert {user: len(user.inbox) for user in heard} == heard
-    assert (await _events(estate))[-1] == "closed_unconfirmed"
+    assert (await event_kinds(estate))[-1] == "closed_unconfirmed"
 
 
 # ---- the survey ------------------------------------------------------------------------------------------
@@ -179,13 +151,13 @@ async def test_an_unanswered_survey_is_asked_again_after_a_day_and_that_answer_c
     await cast.a1.wait_for("Owner Zhang rated ticket #1001 4 stars.")
     await estate.settled()
     assert reminder.buttons == []
-    row = await _ticket(estate)
+    row = await ticket_row(estate)
     assert (row.rating, row.return_visit_by, row.return_visit_at) == (4, "survey", clock.now())
-    assert (await _events(estate))[-1] == "rated"
+    assert (await event_kinds(estate))[-1] == "rated"
     # One answer is enough: the first survey's stars cannot rate it a second time.
     answer = await cast.zhang.wait_for_answer(await cast.zhang.press_data(first, "rate:1:1"))
     assert answer.get("text") == MOVED_ON
-    assert (await _ticket(estate)).rating == 4
+    assert (await ticket_row(estate)).rating == 4
 
     # Answered, so the butler is never asked to call.
     assert await _clocks(estate, "pending") == {}
@@ -193,7 +165,7 @@ async def test_an_unanswered_survey_is_asked_again_after_a_day_and_that_answer_c
     await estate.settled()
     assert all("Return visit due" not in m.content for m in cast.a1.inbox)
     assert await _follow_ups(estate) == []
-    assert "survey_unanswered" not in await _events(estate)
+    assert "survey_unanswered" not in await event_kinds(estate)
     async with estate.db.engine.connect() as conn:
         rows = await conn.execute(
             sa.select(clocks.c.kind, clocks.c.status).where(clocks.c.kind.like("survey%"))
@@ -220,7 +192,7 @@ async def test_a_survey_nobody_answers_becomes_the_butlers_phone_call(
     )
     assert task.buttons == _visit_buttons(1)
     await estate.settled()
-    a1 = await _person_id(estate, 101)
+    a1 = await person_id(estate, 101)
     (visit,) = await _follow_ups(estate)
     assert (visit.kind, visit.butler_id, visit.created_at, visit.done_at) == (
         "return_visit",
@@ -228,8 +200,8 @@ async def test_a_survey_nobody_answers_becomes_the_butlers_phone_call(
         clock.now(),
         None,
     )
-    assert (await _events(estate))[-1] == "survey_unanswered"
-    assert (await _ticket(estate)).return_visit_at is None
+    assert (await event_kinds(estate))[-1] == "survey_unanswered"
+    assert (await ticket_row(estate)).return_visit_at is None
 
     # The call waits in A1's open tasks until it is recorded.
     await cast.a1.send_command("/tasks")
@@ -244,11 +216,11 @@ async def test_a_survey_nobody_answers_becomes_the_butlers_phone_call(
     assert recorded.text == "Return visit for ticket #1001 recorded: ★★★★. Thank you."
     await estate.settled()
     assert task.buttons == []
-    row = await _ticket(estate)
+    row = await ticket_row(estate)
     assert (row.rating, row.return_visit_by, row.return_visit_at) == (4, "phone", clock.now())
     (visit,) = await _follow_ups(estate)
     assert (visit.done_at, visit.done_by, visit.result) == (clock.now(), a1, {"by": "phone", "stars": 4})
-    assert (await _events(estate))[-1] == "return_visit"
+    assert (await event_kinds(estate))[-1] == "return_visit"
     assert await _clocks(estate, "pending") == {}
     # A good rating needs no second service; nobody else hears of the call.
     assert cast.manager.inbox == []
@@ -281,13 +253,13 @@ async def test_a_resident_who_would_not_rate_still_counts_as_visited(
     assert recorded.text == "Return visit for ticket #1001 recorded. Thank you."
     await estate.settled()
     assert task.buttons == []
-    row = await _ticket(estate)
+    row = await ticket_row(estate)
     assert (row.rating, row.return_visit_by, row.return_visit_at) == (None, "phone", clock.now())
     (visit,) = await _follow_ups(estate)
     assert (visit.done_at, visit.result) == (clock.now(), {"by": "phone", "stars": None})
     # No rating is no low rating.
     assert cast.manager.inbox == []
-    assert "second_service" not in await _events(estate)
+    assert "second_service" not in await event_kinds(estate)
 
 
 # ---- second service --------------------------------------------------------------------------------------
@@ -314,10 +286,10 @@ async def test_a_low_rating_sends_the_butler_back_and_the_managers_hear_when_it_
     )
     assert task.buttons == [[("Been back: done", "served:1")]]
     await estate.settled()
-    a1 = await _person_id(estate, 101)
+    a1 = await person_id(estate, 101)
     (service,) = await _follow_ups(estate)
     assert (service.kind, service.butler_id, service.done_at) == ("second_service", a1, None)
-    assert (await _events(estate))[-2:] == ["rated", "second_service"]
+    assert (await event_kinds(estate))[-2:] == ["rated", "second_service"]
 
     clock.advance(timedelta(hours=5))
     answer = await cast.a1.wait_for_answer(await cast.a1.press(task, "Been back: done"))
@@ -328,7 +300,7 @@ async def test_a_low_rating_sends_the_butler_back_and_the_managers_hear_when_it_
     assert task.buttons == []
     (service,) = await _follow_ups(estate)
     assert (service.done_at, service.done_by, service.result) == (clock.now(), a1, {"done": True})
-    assert (await _events(estate))[-1] == "second_service_done"
+    assert (await event_kinds(estate))[-1] == "second_service_done"
 
     answer = await cast.a1.wait_for_answer(await cast.a1.press_data(task, "served:1"))
     assert answer.get("text") == MOVED_ON
@@ -352,9 +324,9 @@ async def test_one_star_on_the_phone_also_calls_for_second_service(
     visit, service = await _follow_ups(estate)
     assert (visit.kind, visit.done_at is not None) == ("return_visit", True)
     assert (service.kind, service.done_at) == ("second_service", None)
-    row = await _ticket(estate)
+    row = await ticket_row(estate)
     assert (row.rating, row.return_visit_by) == (1, "phone")
-    assert (await _events(estate))[-2:] == ["return_visit", "second_service"]
+    assert (await event_kinds(estate))[-2:] == ["return_visit", "second_service"]
 
 
 async def test_a_reopen_after_resolve_alerts_the_managers_and_gives_a_fresh_commitment(
@@ -381,10 +353,10 @@ async def test_a_reopen_after_resolve_alerts_the_managers_and_gives_a_fresh_comm
     assert reopened.content.endswith("You will hear back by 23 Nov 10:00.")
     await cast.a1.wait_for("is not resolved yet")
     await estate.settled()
-    row = await _ticket(estate)
-    assert (row.state, row.due_at, row.reopen_count, row.overdue_at) == ("accepted", _at(23, 10), 1, None)
-    assert await _clocks(estate, "pending") == {"remind": _at(23, 6), "lapse": _at(23, 10)}
-    assert (await _events(estate))[-2:] == ["reopened", "second_service"]
+    row = await ticket_row(estate)
+    assert (row.state, row.due_at, row.reopen_count, row.overdue_at) == ("accepted", at(23, 10), 1, None)
+    assert await _clocks(estate, "pending") == {"remind": at(23, 6), "lapse": at(23, 10)}
+    assert (await event_kinds(estate))[-2:] == ["reopened", "second_service"]
 
     # The first commitment's moment passes quietly; the fresh one is what lapses.
     clock.advance(timedelta(days=1))  # 22 Nov 10:00
@@ -413,8 +385,8 @@ async def test_a_reopen_never_brings_a_moved_commitment_forward(
     assert reopened.content.endswith("You will hear back by 26 Nov 18:00.")
     await cast.manager.wait_for("Second service needed: ticket #1001")
     await estate.settled()
-    assert (await _ticket(estate)).due_at == _at(26, 18)
-    assert await _clocks(estate, "pending") == {"remind": _at(26, 14), "lapse": _at(26, 18)}
+    assert (await ticket_row(estate)).due_at == at(26, 18)
+    assert await _clocks(estate, "pending") == {"remind": at(26, 14), "lapse": at(26, 18)}
 
 
 # ---- who may record a visit ------------------------------------------------------------------------------
@@ -433,7 +405,7 @@ async def test_only_the_butler_given_the_call_or_a_manager_may_record_it(
     await estate.settled()
     (visit,) = await _follow_ups(estate)
     assert visit.done_at is None
-    row = await _ticket(estate)
+    row = await ticket_row(estate)
     assert (row.rating, row.return_visit_at) == (None, None)
     assert task.buttons == _visit_buttons(1)
 
@@ -445,12 +417,12 @@ async def test_only_the_butler_given_the_call_or_a_manager_may_record_it(
     recorded = await cast.manager.wait_for("Return visit for ticket #1001 recorded")
     assert recorded.text == "Return visit for ticket #1001 recorded: ★★★★★. Thank you."
     await estate.settled()
-    row = await _ticket(estate)
+    row = await ticket_row(estate)
     assert (row.rating, row.return_visit_by, row.return_visit_at) == (5, "phone", clock.now())
     (visit,) = await _follow_ups(estate)
-    assert (visit.done_at, visit.done_by) == (clock.now(), await _person_id(estate, 900))
+    assert (visit.done_at, visit.done_by) == (clock.now(), await person_id(estate, 900))
 
     # The butler's own buttons now meet a visit already made.
     answer = await cast.a1.wait_for_answer(await cast.a1.press_data(task, "visit:1:3"))
     assert answer.get("text") == MOVED_ON
-    assert (await _ticket(estate)).rating == 5
+    assert (await ticket_row(estate)).rating == 5
