@@ -69,10 +69,9 @@ class Commitments:
         butler = await people_queries.person_by_id(conn, ticket.butler_id) if ticket.butler_id else None
         if butler is not None:
             await self._notify.tell(conn, butler, "overdue_to_butler", ticket_id=ticket.id, ticket=ticket)
-        for manager in await people_queries.managers_of_estate(conn, ticket.estate_id):
-            await self._notify.tell(
-                conn, manager, "overdue_to_managers", ticket_id=ticket.id, ticket=ticket, butler=butler
-            )
+        await self._notify.tell_managers(
+            conn, ticket.estate_id, "overdue_to_managers", ticket_id=ticket.id, ticket=ticket, butler=butler
+        )
 
     async def show_overdue(self, manager: Person) -> None:
         """The manager's overdue list: in hand past the committed time, until resolved."""

@@ -54,10 +54,9 @@ class Duty:
             covered_now = await self._team_covered(conn, team_id)
             if covered_before != covered_now:
                 team = await people_queries.team_name(conn, team_id)
-                for manager in await people_queries.managers_of_estate(conn, butler.estate_id):
-                    await self._notify.tell(
-                        conn, manager, "team_duty_gap", team=team, covered=covered_now, butler=butler
-                    )
+                await self._notify.tell_managers(
+                    conn, butler.estate_id, "team_duty_gap", team=team, covered=covered_now, butler=butler
+                )
             return Outcome.DONE
 
     async def _tell_status(self, conn: AsyncConnection, butler: Person, *, changed: bool) -> None:

@@ -11,6 +11,7 @@ from bot.clock import Clock
 from bot.model import CAPTIONED_KINDS, Incoming, Person
 from bot.outbox import Button, Keyboard
 from bot.texts import Texts
+from storage import people as people_queries
 
 
 class Notifier:
@@ -83,6 +84,19 @@ class Notifier:
             reply_to=reply_to,
             now=now,
         )
+
+    async def tell_managers(
+        self,
+        conn: AsyncConnection,
+        estate_id: int,
+        template: str,
+        *,
+        ticket_id: int | None = None,
+        **context: Any,
+    ) -> None:
+        """Tell every manager of the estate, each in their own language."""
+        for manager in await people_queries.managers_of_estate(conn, estate_id):
+            await self.tell(conn, manager, template, ticket_id=ticket_id, **context)
 
     def button(self, person: Person, label: str, action: str, **context: Any) -> Button:
         return Button(self.texts.label(person.language, label, **context), action)

@@ -195,17 +195,16 @@ class ReturnVisits:
             conn, ticket.id, "second_service", at=now, actor_id=None, detail={"reason": reason}
         )
         butler = await people_queries.person_by_id(conn, ticket.butler_id) if ticket.butler_id else None
-        for manager in await people_queries.managers_of_estate(conn, ticket.estate_id):
-            await self._notify.tell(
-                conn,
-                manager,
-                "second_service_alert",
-                ticket_id=ticket.id,
-                ticket=ticket,
-                requester=requester,
-                butler=butler,
-                reason=reason,
-            )
+        await self._notify.tell_managers(
+            conn,
+            ticket.estate_id,
+            "second_service_alert",
+            ticket_id=ticket.id,
+            ticket=ticket,
+            requester=requester,
+            butler=butler,
+            reason=reason,
+        )
 
     async def mark_served(self, staff: Person, follow_up_id: int, pressed: PressedOn) -> Outcome:
         """The butler has been back to the resident after a low rating."""
@@ -219,10 +218,14 @@ class ReturnVisits:
             )
             await ticket_queries.add_event(conn, ticket.id, "second_service_done", at=now, actor_id=staff.id)
             await cards.retire_pressed(conn, pressed, None, now=now)
-            for manager in await people_queries.managers_of_estate(conn, ticket.estate_id):
-                await self._notify.tell(
-                    conn, manager, "second_service_done", ticket_id=ticket.id, ticket=ticket, butler=staff
-                )
+            await self._notify.tell_managers(
+                conn,
+                ticket.estate_id,
+                "second_service_done",
+                ticket_id=ticket.id,
+                ticket=ticket,
+                butler=staff,
+            )
             return Outcome.DONE
 
     async def _follow_up_for(
