@@ -10,14 +10,11 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.clock import Clock
-from bot.model import OPEN_STATES, Category, Person, TicketState
+from bot.model import IN_HAND_STATES, OPEN_STATES, Category, Person
 from bot.notify import Notifier
 from storage import people as people_queries
 from storage.database import Database
 from storage.schema import tickets
-
-# Overdue means the service is late: a ticket resolved and waiting for the resident to confirm is not.
-IN_HAND = (TicketState.NEW.value, TicketState.ACCEPTED.value)
 
 
 @dataclass(frozen=True)
@@ -68,7 +65,9 @@ async def figures_for_today(
                 sa.func.count()
                 .filter(tickets.c.created_at >= start, tickets.c.category == Category.COMPLAINT.value)
                 .label("complaints"),
-                sa.func.count().filter(tickets.c.state.in_(IN_HAND), tickets.c.due_at < now).label("overdue"),
+                sa.func.count()
+                .filter(tickets.c.state.in_(IN_HAND_STATES), tickets.c.due_at < now)
+                .label("overdue"),
                 sa.func.count()
                 .filter(tickets.c.closed_at >= start, tickets.c.rating.is_not(None))
                 .label("rated"),

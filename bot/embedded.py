@@ -50,7 +50,7 @@ class EmbeddedEstate:
         while loop.time() < deadline:
             handled = self.updates_before + runtime.updates_handled
             if handled >= self.sandbox.updates_created and runtime.timekeeper.idle:
-                async with self.db.engine.connect() as conn:
+                async with self.db.read() as conn:
                     due = await clock_queries.next_due(conn, runtime.clock.now())
                     pending = (
                         await conn.execute(sa.select(sa.func.count()).where(outbox.c.status == "pending"))

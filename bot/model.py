@@ -35,6 +35,8 @@ class TicketState(StrEnum):
 
 
 OPEN_STATES = (TicketState.NEW, TicketState.ACCEPTED, TicketState.RESOLVED)
+# Someone owes work on it. Resolved and waiting for the resident is not late, so it is not in hand.
+IN_HAND_STATES = (TicketState.NEW, TicketState.ACCEPTED)
 
 
 @dataclass(frozen=True)
@@ -80,8 +82,7 @@ class Ticket:
 
     @property
     def in_hand(self) -> bool:
-        """Someone owes work on it: not yet resolved (resolved and waiting for the resident is not late)."""
-        return self.state in (TicketState.NEW, TicketState.ACCEPTED)
+        return self.state in IN_HAND_STATES
 
 
 # Kinds whose copy can carry a caption (a location or sticker cannot).

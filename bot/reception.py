@@ -27,7 +27,7 @@ class Reception:
         self._notify = notifier
 
     async def identify(self, telegram_id: int) -> Person | None:
-        async with self._db.engine.connect() as conn:
+        async with self._db.read() as conn:
             return await people_queries.person_by_telegram_id(conn, telegram_id)
 
     async def welcome(self, person: Person) -> None:

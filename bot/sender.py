@@ -100,7 +100,7 @@ class OutboxSender:
 
     async def deliver_pending(self) -> int:
         """One pass over the pending rows; returns how many were settled (sent or given up)."""
-        async with self._db.engine.connect() as conn:
+        async with self._db.read() as conn:
             rows = (
                 await conn.execute(
                     sa.select(outbox).where(outbox.c.status == "pending").order_by(outbox.c.id).limit(BATCH)
@@ -211,7 +211,7 @@ class OutboxSender:
         return ReplyParameters(message_id=message_id, allow_sending_without_reply=True)
 
     async def _sent_message_id(self, row_id: int) -> int | None:
-        async with self._db.engine.connect() as conn:
+        async with self._db.read() as conn:
             target = (
                 await conn.execute(
                     sa.select(outbox.c.status, outbox.c.sent_message_id).where(outbox.c.id == row_id)

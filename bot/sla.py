@@ -100,11 +100,13 @@ async def start_commitment(conn: AsyncConnection, ticket: Ticket, sla: ServiceLe
 async def start_confirmation(
     conn: AsyncConnection, ticket: Ticket, sla: ServiceLevels, now: datetime, question_row: int | None
 ) -> None:
+    """Resolved: the work clocks stop, and the resident's time to confirm starts."""
     await stop(conn, ticket, WORK_CLOCKS, now)
     await start(conn, ticket, ClockKind.CONFIRM, now + sla.confirm_within, now, question_row=question_row)
 
 
 async def start_survey(conn: AsyncConnection, ticket: Ticket, sla: ServiceLevels, now: datetime) -> None:
+    """Closed: the confirmation clock stops, and the return visit's two clocks start."""
     await stop(conn, ticket, (ClockKind.CONFIRM,), now)
     await start(conn, ticket, ClockKind.SURVEY_REMINDER, now + sla.survey_reminder_after, now)
     await start(conn, ticket, ClockKind.SURVEY_GIVE_UP, now + sla.survey_give_up_after, now)

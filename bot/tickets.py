@@ -16,7 +16,17 @@ from bot.classify import Classifier
 from bot.clock import Clock
 from bot.commitments import POSTPONEMENT, Commitments
 from bot.config import ServiceLevels
-from bot.model import Category, Incoming, Outcome, Person, PressedOn, Role, Ticket, TicketState
+from bot.model import (
+    IN_HAND_STATES,
+    Category,
+    Incoming,
+    Outcome,
+    Person,
+    PressedOn,
+    Role,
+    Ticket,
+    TicketState,
+)
 from bot.notify import Notifier
 from bot.return_visits import VISIT_NOTE, ReturnVisits
 from bot.sla import ClockKind
@@ -154,7 +164,7 @@ class TicketDesk:
     ) -> Ticket:
         await _log_message(conn, ticket.id, "message_from_resident", requester, incoming, now)
         ticket = await ticket_queries.update_ticket(conn, ticket.id, last_activity_at=now)
-        followers = await self._pass_on(conn, ticket, requester, incoming)
+        followers = await self._relay_to_followers(conn, ticket, requester, incoming)
         raised_to = self._classifier.classify(incoming.text)
         raised = _outranks(raised_to, ticket.category)
         if raised:
@@ -220,7 +230,7 @@ class TicketDesk:
             staff.extend(await people_queries.managers_of_estate(conn, ticket.estate_id))
         return [person for index, person in enumerate(staff) if person not in staff[:index]]
 
-    async def _pass_on(
+    async def _relay_to_followers(
         self, conn: AsyncConnection, ticket: Ticket, sender: Person, incoming: Incoming, edited: bool = False
     ) -> list[Person]:
         """Relay a message inside the ticket: a resident's to the staff following it; a staff member's
@@ -294,7 +304,7 @@ class TicketDesk:
             await _log_message(conn, ticket.id, f"message_from_{staff.role.value}", staff, incoming, now)
             ticket = await ticket_queries.update_ticket(conn, ticket.id, last_activity_at=now)
             requester = await people_queries.person_by_id(conn, ticket.requester_id)
-            await self._pass_on(conn, ticket, staff, incoming)
+            await self._relay_to_followers(conn, ticket, staff, incoming)
             await self._notify.tell(
                 conn, staff, "staff_message_relayed", ticket_id=ticket.id, ticket=ticket, requester=requester
             )
@@ -317,7 +327,7 @@ class TicketDesk:
             now = self._clock.now()
             await _log_message(conn, ticket.id, "message_edited", person, incoming, now)
             ticket = await ticket_queries.update_ticket(conn, ticket.id, last_activity_at=now)
-            await self._pass_on(conn, ticket, person, incoming, edited=True)
+            await self._relay_to_followers(conn, ticket, person, incoming, edited=True)
             return Outcome.DONE
 
     @staticmethod
@@ -351,8 +361,7 @@ class TicketDesk:
 
     async def resolve(self, staff: Person, ticket_id: int, pressed: PressedOn) -> Outcome:
         async with self._db.begin() as conn:
-            open_states = (TicketState.NEW, TicketState.ACCEPTED)
-            ticket, outcome = await self._handlers_ticket(conn, staff, ticket_id, open_states)
+            ticket, outcome = await self._handlers_ticket(conn, staff, ticket_id, IN_HAND_STATES)
             if ticket is None:
                 return outcome
             now = self._clock.now()

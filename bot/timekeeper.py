@@ -95,6 +95,10 @@ class Timekeeper:
 
     async def fire_due(self) -> int:
         """Fire every clock due by now, oldest first; returns how many fired."""
+        # Most wake-ups (one after every update) find nothing due: looking takes no lock; only firing does.
+        async with self._db.read() as conn:
+            if await clock_queries.next_due(conn, self._clock.now()) is None:
+                return 0
         fired = 0
         while True:
             async with self._db.begin() as conn:
@@ -124,7 +128,7 @@ class Timekeeper:
     async def _set_alarm(self) -> None:
         if self._scheduler is None:
             return
-        async with self._db.engine.connect() as conn:
+        async with self._db.read() as conn:
             earliest = await clock_queries.earliest_pending(conn)
         if earliest is None:
             if self._scheduler.get_job(ALARM) is not None:

@@ -28,15 +28,20 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _begin_immediate(connection: sa.Connection) -> None:
-    # Take the write lock at BEGIN: a read-then-write transaction can then never fail half-way with
-    # "database is locked" when another process (a CLI import) writes at the same time; it waits instead.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+READ_ONLY = "guanjia_read_only"
+
+
+def _begin(connection: sa.Connection) -> None:
+    # A decision takes the write lock at BEGIN: a read-then-write transaction can then never fail
+    # half-way with "database is locked" when another process (a CLI import) writes at the same time; it
+    # waits instead. A read takes no lock at all: in WAL mode it reads a snapshot beside the writer.
+    read_only = connection.get_execution_options().get(READ_ONLY)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def _configure(engine: sa.Engine) -> None:
     event.listen(engine, "connect", _tune_sqlite)
-    event.listen(engine, "begin", _begin_immediate)
+    event.listen(engine, "begin", _begin)
 
 
 def _alembic_config(connection: sa.Connection) -> Config:
@@ -67,6 +72,7 @@ class Database:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        self._reader = engine.execution_options(**{READ_ONLY: True})  # same pool, no write lock
 
     @classmethod
     async def open(cls, path: Path) -> Database:
@@ -80,6 +86,10 @@ class Database:
     def begin(self) -> contextlib.AbstractAsyncContextManager[AsyncConnection]:
         """One transaction: committed when the block ends, rolled back if it raises."""
         return self.engine.begin()
+
+    def read(self) -> contextlib.AbstractAsyncContextManager[AsyncConnection]:
+        """A connection for looking only: it never waits for, or holds up, a decision being written."""
+        return self._reader.connect()
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.model import OPEN_STATES, Category, Ticket, TicketState
+from bot.model import IN_HAND_STATES, OPEN_STATES, Category, Ticket, TicketState
 from storage.schema import ticket_events, tickets
 
 
@@ -136,7 +136,7 @@ async def overdue_tickets(conn: AsyncConnection, estate_id: int, now: datetime) 
         sa.select(tickets)
         .where(
             tickets.c.estate_id == estate_id,
-            tickets.c.state.in_((TicketState.NEW, TicketState.ACCEPTED)),
+            tickets.c.state.in_(IN_HAND_STATES),
             # Once overdue, on the list until resolved, even if a manager has since agreed a new time.
             sa.or_(tickets.c.due_at < now, tickets.c.overdue_at.is_not(None)),
         )
