@@ -71,13 +71,20 @@ async def _open(application: GuanjiaApplication, settings: Settings) -> None:
     db = await Database.open(settings.db_path)
     services = Services.assemble(db, settings.clock, settings.config)
     sender = OutboxSender(db, application.bot, settings.clock)
-    timekeeper = Timekeeper(db, settings.clock, services.on_due(), after_firing=sender.wake)
+    timekeeper = Timekeeper(
+        db,
+        settings.clock,
+        services.on_due(),
+        after_firing=sender.wake,
+        on_estate_due=services.on_estate_due(),
+    )
     application.bot_data["runtime"] = Runtime(**vars(services), sender=sender, timekeeper=timekeeper)
     # Before anyone is known, the menu offers only /start and /help; each person gets their role's menu.
     texts = services.texts
     await application.bot.set_my_commands(
         [BotCommand(name, texts.label(DEFAULT_LANGUAGE, f"command_{name}")) for name in ("start", "help")]
     )
+    await services.digest.schedule()  # every estate's next daily digest is on the clocks
     sender.start()
     timekeeper.start()
     log.info("Guanjia is up: database %s", settings.db_path)

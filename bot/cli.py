@@ -1,4 +1,4 @@
-"""The `guanjia` command: demo, run, roster import, sandbox."""
+"""The `guanjia` command: demo, run, roster import, export, sandbox."""
 
 from __future__ import annotations
 
@@ -40,6 +40,14 @@ def main(argv: list[str] | None = None) -> int:
     roster_import.add_argument("--config", type=Path, default=None)
     roster_import.add_argument("--bot-username", default=None, help="print invite deep links for this bot")
 
+    export = commands.add_parser("export", help="write the tickets of a span of days to a CSV for Excel")
+    export.add_argument("--db", type=Path, required=True)
+    export.add_argument("--from", dest="first", required=True, metavar="YYYY-MM-DD", help="first day")
+    export.add_argument("--to", dest="last", required=True, metavar="YYYY-MM-DD", help="last day, included")
+    export.add_argument("--out", type=Path, required=True, metavar="FILE.csv")
+    export.add_argument("--language", choices=("zh", "en"), default="zh", help="of headers and words")
+    export.add_argument("--estate", default=None, help="needed only if the database holds several")
+
     sandbox = commands.add_parser(
         "sandbox", help="serve the Bot API sandbox on 127.0.0.1 (options: guanjia sandbox -- --help)"
     )
@@ -55,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
             return _run(args)
         if args.command == "roster":
             return asyncio.run(_import_roster(args))
+        if args.command == "export":
+            return asyncio.run(_export(args))
         if args.command == "sandbox":
             from bot.sandbox.cli import main as sandbox_main
 
@@ -110,6 +120,28 @@ async def _import_roster(args: argparse.Namespace) -> int:
             where = f" {invite.unit}" if invite.unit else ""
             link = f"  https://t.me/{args.bot_username}?start={invite.code}" if args.bot_username else ""
             print(f"  {invite.role.value:<8} {invite.name}{where}: /start {invite.code}{link}")
+    return 0
+
+
+async def _export(args: argparse.Namespace) -> int:
+    import sqlalchemy as sa
+
+    from bot.export import ExportRefused, export_to_file
+    from bot.spans import SpanError, read_day
+
+    try:
+        first, last = read_day(args.first), read_day(args.last)
+        done = await export_to_file(
+            args.db, first, last, args.out, language=args.language, estate=args.estate
+        )
+    except (SpanError, ExportRefused) as error:
+        print(f"guanjia export: {error}; nothing was written", file=sys.stderr)
+        return 2
+    except (OSError, sa.exc.SQLAlchemyError) as error:
+        print(f"guanjia export: {error}; nothing was written", file=sys.stderr)
+        return 1
+    span = done.span
+    print(f"{done.path}: {done.rows} tickets, {span.first_day} – {span.last_day} ({span.zone.key})")
     return 0
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -45,10 +45,23 @@ class ServiceLevels:
 
 
 @dataclass(frozen=True)
+class Targets:
+    """What managers are judged on (../shared/domain.md), as shares of 1."""
+
+    complaint_closure: float = 0.98  # 有效投诉办结率
+    return_visits: float = 1.00  # 回访率
+    satisfaction: float = 0.90  # 业主意见反馈满意率: ratings of 4 or 5
+    repairs_on_time: float = 0.92  # 零修、急修及时率
+    repairs_first_time: float = 0.98  # 零修合格率: not reopened
+
+
+@dataclass(frozen=True)
 class Config:
     estate_name: str = "default"
     timezone: str = "Asia/Shanghai"
     sla: ServiceLevels = field(default_factory=ServiceLevels)
+    targets: Targets = field(default_factory=Targets)
+    digest_at: time = time(8, 0)  # the managers' daily digest, in the estate's local time
     invite_valid_for: timedelta = timedelta(days=7)
     classification_rules: Path | None = None  # None: the rules shipped in bot/categories.toml
 
@@ -86,13 +99,39 @@ def config_from_dict(raw: dict[str, Any], *, source: str = "config") -> Config:
     except (ZoneInfoNotFoundError, ValueError) as error:
         raise ConfigError(f"{source} [estate] timezone: unknown timezone {timezone!r}") from error
     rules = raw.get("classification", {}).get("rules")
+    digest = raw.get("digest", {})
     invites = raw.get("invites", {})
     return Config(
         estate_name=str(estate.get("name", Config.estate_name)),
         timezone=timezone,
         sla=ServiceLevels(**sla_values),
+        targets=_targets(raw.get("targets", {}), source),
+        digest_at=_time_of_day(digest.get("at", "08:00"), where=f"{source} [digest] at"),
         invite_valid_for=parse_duration(
             invites.get("valid_for", "7d"), where=f"{source} [invites] valid_for"
         ),
         classification_rules=Path(rules) if rules else None,
     )
+
+
+def _targets(raw: dict[str, Any], source: str) -> Targets:
+    unknown = set(raw) - set(Targets.__dataclass_fields__)
+    if unknown:
+        raise ConfigError(f"{source} [targets]: unknown setting(s) {', '.join(sorted(unknown))}")
+    values: dict[str, float] = {}
+    for name, value in raw.items():
+        # Written as a percentage, as managers say it: repairs_on_time = 92
+        if not isinstance(value, int | float) or isinstance(value, bool) or not 0 <= value <= 100:
+            raise ConfigError(f"{source} [targets] {name}: {value!r} is not a percentage from 0 to 100")
+        values[name] = float(value) / 100
+    return Targets(**values)
+
+
+_TIME_OF_DAY = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$")
+
+
+def _time_of_day(text: object, *, where: str) -> time:
+    match = _TIME_OF_DAY.match(str(text))
+    if match is None or int(match.group(1)) > 23 or int(match.group(2)) > 59:
+        raise ConfigError(f"{where}: {text!r} is not a time of day like 08:00")
+    return time(int(match.group(1)), int(match.group(2)))

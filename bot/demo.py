@@ -3,7 +3,8 @@
 Residents write (text and a photo), butlers accept, reply and resolve, a resident confirms and rates, a
 complaint from a VIP owner reaches the manager and its butler moves the committed time, a request not
 accepted within three minutes goes to the next butler of the team, a newcomer joins by invite code, and
-the day ends with the manager's digest. Then every person's chat is printed as they saw it.
+the manager looks at the day's figures; next morning at 08:00 the daily digest arrives by itself, with
+its chart. Then every person's chat is printed as they saw it.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ ROSTER = Path(__file__).with_name("demo_roster.csv")
 MORNING = datetime(2026, 11, 20, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 MANAGER_ID = 7001
-DIGEST_TITLE = "今日服务数据"
+DIGEST_TITLE = "服务日报"
 # Who appears in the printed day, in this order: (telegram id, how to introduce them).
 CAST = (
     (1101, "张伟 · 业主 1-101"),
@@ -120,10 +121,15 @@ async def _the_day(estate: EmbeddedEstate, clock: ManualClock) -> None:
     await zhou.send_text("请问下周停水的具体时间是什么时候？")
     await zhou.wait_for("#1004")
 
-    # 18:00 The manager looks at the day.
+    # 18:00 The manager looks at the day so far.
     clock.set(MORNING.replace(hour=18))
     await manager.send_command("/digest")
+    await manager.wait_for("今日服务数据")
+
+    # 08:00 next morning: the daily digest of yesterday arrives by itself, with its chart.
+    clock.set(MORNING.replace(hour=8) + timedelta(days=1))
     await manager.wait_for(DIGEST_TITLE)
+    await manager.wait_for(lambda message: message.kind == "photo")
 
 
 def _print_day(estate: EmbeddedEstate, out: TextIO) -> None:
@@ -135,7 +141,7 @@ def _print_day(estate: EmbeddedEstate, out: TextIO) -> None:
         for message in user.transcript:
             out.write(_format(message))
     digest = next(m for m in estate.sandbox.user(MANAGER_ID, "").inbox if DIGEST_TITLE in m.content)
-    out.write("\n━━━━ The manager's digest at the end of the day (经理日报) ━━━━\n")
+    out.write("\n━━━━ The manager's daily digest, next morning at 08:00 (服务日报) ━━━━\n")
     out.write(digest.content + "\n")
     out.write(
         "\nThe day is over: every message above went through the real bot, its database and its outbox.\n"

@@ -1,126 +1,210 @@
-"""The managers' view of the day: how the service really did, in figures computed by the database."""
+"""The managers' figures: the daily digest of yesterday, today so far (/digest), and /report over a span.
+
+The daily digest is a clock of the estate (see bot/timekeeper.py): it fires at the configured local
+time, queues yesterday's report and its chart for every manager, and sets the next one, all in one
+transaction. A digest missed while the bot was down fires when it is back, marked late; the `digests`
+table holds one row per estate and day, so no day is ever sent twice.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+import asyncio
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot import outbox
+from bot.chart import TrendDay, render_trend
 from bot.clock import Clock
-from bot.model import IN_HAND_STATES, OPEN_STATES, Category, Person
+from bot.config import ServiceLevels, Targets
+from bot.model import Category, Person
 from bot.notify import Notifier
+from bot.reports import Report, make_report
+from bot.spans import Span, SpanError, local_today, read_span
+from storage import clocks as clock_queries
+from storage import figures
 from storage import people as people_queries
+from storage.clocks import DueClock
 from storage.database import Database
-from storage.schema import tickets
+from storage.schema import digests, estates
 
-
-@dataclass(frozen=True)
-class DayFigures:
-    day_start: datetime
-    new: int
-    resolved: int
-    closed: int
-    complaints: int
-    accepted: int
-    accepted_within_promise: int
-    rated: int
-    average_rating: float | None
-    satisfied: int  # ratings of 4 or 5
-    overdue_now: int
-    open_by_category: dict[Category, int] = field(default_factory=dict)
-
-    @property
-    def open_now(self) -> int:
-        return sum(self.open_by_category.values())
-
-    @property
-    def acceptance_rate(self) -> float | None:
-        return self.accepted_within_promise / self.accepted if self.accepted else None
-
-    @property
-    def satisfaction_rate(self) -> float | None:
-        return self.satisfied / self.rated if self.rated else None
-
-
-async def figures_for_today(
-    conn: AsyncConnection, estate_id: int, zone: ZoneInfo, now: datetime, accept_within: timedelta
-) -> DayFigures:
-    """Today so far, 'today' being the estate's local calendar day."""
-    local = now.astimezone(zone)
-    start = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    in_estate = tickets.c.estate_id == estate_id
-
-    def since_start(column: sa.ColumnElement[datetime]) -> sa.ColumnElement[int]:
-        return sa.func.count().filter(column >= start)
-
-    counts = (
-        await conn.execute(
-            sa.select(
-                since_start(tickets.c.created_at).label("new"),
-                since_start(tickets.c.resolved_at).label("resolved"),
-                since_start(tickets.c.closed_at).label("closed"),
-                sa.func.count()
-                .filter(tickets.c.created_at >= start, tickets.c.category == Category.COMPLAINT.value)
-                .label("complaints"),
-                sa.func.count()
-                .filter(tickets.c.state.in_(IN_HAND_STATES), tickets.c.due_at < now)
-                .label("overdue"),
-                sa.func.count()
-                .filter(tickets.c.closed_at >= start, tickets.c.rating.is_not(None))
-                .label("rated"),
-                sa.func.avg(tickets.c.rating).filter(tickets.c.closed_at >= start).label("average"),
-                sa.func.count()
-                .filter(tickets.c.closed_at >= start, tickets.c.rating >= 4)
-                .label("satisfied"),
-            ).where(in_estate)
-        )
-    ).one()
-    open_rows = await conn.execute(
-        sa.select(tickets.c.category, sa.func.count())
-        .where(in_estate, tickets.c.state.in_(OPEN_STATES))
-        .group_by(tickets.c.category)
-    )
-    # The three-minute promise: of today's tickets someone accepted, how many within the promise.
-    acceptances = (
-        await conn.execute(
-            sa.select(tickets.c.created_at, tickets.c.accepted_at).where(
-                in_estate, tickets.c.created_at >= start, tickets.c.accepted_at.is_not(None)
-            )
-        )
-    ).all()
-    return DayFigures(
-        day_start=start,
-        new=counts.new,
-        resolved=counts.resolved,
-        closed=counts.closed,
-        complaints=counts.complaints,
-        accepted=len(acceptances),
-        accepted_within_promise=sum(
-            1 for row in acceptances if row.accepted_at - row.created_at <= accept_within
-        ),
-        rated=counts.rated,
-        average_rating=float(counts.average) if counts.average is not None else None,
-        satisfied=counts.satisfied,
-        overdue_now=counts.overdue,
-        open_by_category={Category(category): count for category, count in open_rows},
-    )
+DIGEST_CLOCK = "digest"
+TREND_DAYS = 14
+# Sent this long after its time, a digest says it is late (the bot was down, or the machine asleep).
+LATE_AFTER = timedelta(minutes=10)
 
 
 class Digest:
-    def __init__(self, db: Database, clock: Clock, notifier: Notifier, accept_within: timedelta) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        notifier: Notifier,
+        levels: ServiceLevels,
+        targets: Targets,
+        send_at: time,
+    ) -> None:
         self._db = db
         self._clock = clock
         self._notify = notifier
-        self._accept_within = accept_within
+        self._levels = levels
+        self._targets = targets
+        self._send_at = send_at
 
-    async def show_today(self, manager: Person) -> DayFigures:
+    # ---- the daily digest ----------------------------------------------------------------------
+
+    async def schedule(self) -> None:
+        """At start-up: every estate has its next digest on the clocks, at the configured time.
+
+        A digest clock already due stays as it is: it fires now, late, rather than being skipped.
+        """
         async with self._db.begin() as conn:
-            zone = ZoneInfo(await people_queries.estate_timezone(conn, manager.estate_id))
-            figures = await figures_for_today(
-                conn, manager.estate_id, zone, self._clock.now(), self._accept_within
-            )
-            await self._notify.tell(conn, manager, "digest", figures=figures, categories=list(Category))
-            return figures
+            now = self._clock.now()
+            for estate_id, timezone in (
+                await conn.execute(sa.select(estates.c.id, estates.c.timezone))
+            ).all():
+                pending = await clock_queries.pending_estate_clock(conn, estate_id, DIGEST_CLOCK)
+                if pending is not None and pending.due_at <= now:
+                    continue
+                moment = self._next_moment(now, ZoneInfo(timezone))
+                if pending is not None and pending.due_at == moment:
+                    continue
+                if pending is not None:  # the configured time changed
+                    await clock_queries.settle(conn, pending.id, "cancelled", now=now)
+                await clock_queries.set_clock(
+                    conn, estate_id=estate_id, ticket_id=None, kind=DIGEST_CLOCK, due_at=moment, now=now
+                )
+
+    async def send_daily(self, conn: AsyncConnection, due: DueClock) -> None:
+        """The digest clock fired: yesterday's figures to every manager, then the next digest's clock."""
+        now = self._clock.now()
+        zone = ZoneInfo(await people_queries.estate_timezone(conn, due.estate_id))
+        await clock_queries.set_clock(
+            conn,
+            estate_id=due.estate_id,
+            ticket_id=None,
+            kind=DIGEST_CLOCK,
+            due_at=self._next_moment(now, zone),
+            now=now,
+        )
+        # However long the bot was down, the digest is of the last whole day: older days are in /report.
+        day = local_today(now, zone) - timedelta(days=1)
+        meant_for = datetime.combine(day + timedelta(days=1), self._send_at, tzinfo=zone)
+        late = now - meant_for > LATE_AFTER
+        if not await _claim_day(conn, due.estate_id, day, meant_for, now, late):
+            return  # already sent for that day
+        managers = await people_queries.managers_of_estate(conn, due.estate_id)
+        if not any(manager.telegram_id for manager in managers):
+            return
+        report = await make_report(conn, due.estate_id, Span.day(day, zone), now, self._levels, self._targets)
+        trend = await _trend(conn, due.estate_id, Span.ending(day, TREND_DAYS, zone))
+        # Drawing takes a moment of CPU: off the event loop, so other chats are not held up meanwhile.
+        chart = await asyncio.to_thread(render_trend, trend, self._targets.repairs_on_time)
+        attachment = await outbox.attach(conn, f"digest-{day.isoformat()}.png", chart, now=now)
+        for manager in managers:
+            await self._tell_report(conn, manager, report, "daily", late=late, meant_for=meant_for)
+            await self._send_chart(conn, manager, attachment, trend, now)
+
+    def _next_moment(self, now: datetime, zone: ZoneInfo) -> datetime:
+        """The next time the digest is due: today at the configured time, or tomorrow if that has passed."""
+        today = local_today(now, zone)
+        for day in (today, today + timedelta(days=1)):
+            moment = datetime.combine(day, self._send_at, tzinfo=zone)
+            if moment > now:
+                return moment
+        raise AssertionError("tomorrow's digest time is always in the future")
+
+    async def _send_chart(
+        self, conn: AsyncConnection, manager: Person, attachment: int, trend: list[TrendDay], now: datetime
+    ) -> None:
+        if manager.telegram_id is None:
+            return
+        caption = self._notify.texts.render(
+            manager.language,
+            "digest_chart",
+            first=trend[0].day,
+            last=trend[-1].day,
+            target=self._targets.repairs_on_time,
+        )
+        await outbox.send_file(
+            conn, manager.telegram_id, attachment, as_photo=True, caption_html=caption, now=now
+        )
+
+    # ---- on request ------------------------------------------------------------------------------
+
+    async def show_today(self, manager: Person) -> Report:
+        """/digest: today so far."""
+        async with self._db.begin() as conn:
+            zone = await _zone(conn, manager.estate_id)
+            now = self._clock.now()
+            span = Span.day(local_today(now, zone), zone)
+            report = await make_report(conn, manager.estate_id, span, now, self._levels, self._targets)
+            await self._tell_report(conn, manager, report, "today")
+            return report
+
+    async def show_report(self, manager: Person, words: list[str]) -> Report | None:
+        """/report week, /report month, /report 2026-11, /report 2026-11-01 2026-11-15."""
+        async with self._db.begin() as conn:
+            zone = await _zone(conn, manager.estate_id)
+            now = self._clock.now()
+            try:
+                span = read_span(words, local_today(now, zone), zone)
+            except SpanError:
+                await self._notify.tell(conn, manager, "report_usage")
+                return None
+            report = await make_report(conn, manager.estate_id, span, now, self._levels, self._targets)
+            await self._tell_report(conn, manager, report, "span")
+            return report
+
+    async def _tell_report(
+        self,
+        conn: AsyncConnection,
+        manager: Person,
+        report: Report,
+        kind: str,
+        *,
+        late: bool = False,
+        meant_for: datetime | None = None,
+    ) -> None:
+        await self._notify.tell(
+            conn,
+            manager,
+            "report",
+            report=report,
+            kind=kind,
+            late=late,
+            meant_for=meant_for,
+            categories=[category.value for category in Category],
+        )
+
+
+async def _zone(conn: AsyncConnection, estate_id: int) -> ZoneInfo:
+    return ZoneInfo(await people_queries.estate_timezone(conn, estate_id))
+
+
+async def _claim_day(
+    conn: AsyncConnection, estate_id: int, day: date, meant_for: datetime, now: datetime, late: bool
+) -> bool:
+    """Record that `day`'s digest is being sent; False if it already was."""
+    already = (
+        await conn.execute(
+            sa.select(digests.c.id).where(digests.c.estate_id == estate_id, digests.c.day == day)
+        )
+    ).first()
+    if already is not None:
+        return False
+    await conn.execute(
+        digests.insert().values(estate_id=estate_id, day=day, due_at=meant_for, sent_at=now, late=late)
+    )
+    return True
+
+
+async def _trend(conn: AsyncConnection, estate_id: int, span: Span) -> list[TrendDay]:
+    days = []
+    for day in span.days():
+        counts = await figures.day_counts(conn, estate_id, day.start, day.end)
+        rate = counts.on_time / counts.resolved if counts.resolved else None
+        days.append(TrendDay(day.first_day, counts.new, counts.resolved, rate))
+    return days

@@ -84,6 +84,10 @@ class Ticket:
     def in_hand(self) -> bool:
         return self.state in IN_HAND_STATES
 
+    def is_overdue(self, now: datetime) -> bool:
+        """The same definition as storage.tickets.is_overdue, for a ticket already in hand here."""
+        return self.in_hand and (self.due_at < now or self.overdue_at is not None)
+
 
 # Kinds whose copy can carry a caption (a location or sticker cannot).
 CAPTIONED_KINDS = ("photo", "video", "voice", "audio", "document")

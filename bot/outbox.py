@@ -3,6 +3,7 @@
 Nothing here talks to Telegram: a row says what to send to which chat; bot/sender.py delivers it. Kinds:
 - send_text:    an HTML text, optionally with inline buttons, a forced reply, or as a reply to an earlier row
 - copy_media:   a copy (never a forward) of a message someone sent, with an optional caption
+- send_photo, send_document: a file the bot made (a chart, an export), stored once in `attachments`
 - edit_buttons: new buttons for a message sent earlier (found by its outbox row)
 - set_commands: the command menu shown to one chat
 """
@@ -17,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.html_split import CAPTION_LIMIT, split_html, visible_length
-from storage.schema import outbox, ticket_events
+from storage.schema import attachments, outbox, ticket_events
 
 
 @dataclass(frozen=True)
@@ -42,10 +43,16 @@ async def _insert(
     payload: dict[str, Any],
     ticket_id: int | None,
     now: datetime,
+    attachment_id: int | None = None,
 ) -> int:
     result = await conn.execute(
         outbox.insert().values(
-            chat_id=chat_id, kind=kind, payload=payload, ticket_id=ticket_id, created_at=now
+            chat_id=chat_id,
+            kind=kind,
+            payload=payload,
+            ticket_id=ticket_id,
+            created_at=now,
+            attachment_id=attachment_id,
         )
     )
     row_id = result.inserted_primary_key[0] if result.inserted_primary_key else None
@@ -105,6 +112,33 @@ async def copy_media(
         "reply_to": reply_to,
     }
     return await _insert(conn, chat_id, "copy_media", payload, ticket_id, now)
+
+
+async def attach(conn: AsyncConnection, filename: str, content: bytes, *, now: datetime) -> int:
+    """Store a file once, however many people it goes to; returns its id for send_file."""
+    result = await conn.execute(
+        attachments.insert().values(filename=filename, content=content, size=len(content), created_at=now)
+    )
+    attachment_id = result.inserted_primary_key[0] if result.inserted_primary_key else None
+    assert isinstance(attachment_id, int)
+    return attachment_id
+
+
+async def send_file(
+    conn: AsyncConnection,
+    chat_id: int,
+    attachment_id: int,
+    *,
+    as_photo: bool,
+    now: datetime,
+    caption_html: str | None = None,
+) -> int:
+    """Queue a stored file as a photo (shown inline) or a document (kept as a file, e.g. a CSV)."""
+    if caption_html is not None and visible_length(caption_html) > CAPTION_LIMIT:
+        await send_text(conn, chat_id, caption_html, now=now)
+        caption_html = None
+    kind = "send_photo" if as_photo else "send_document"
+    return await _insert(conn, chat_id, kind, {"caption_html": caption_html}, None, now, attachment_id)
 
 
 async def edit_buttons(

@@ -15,8 +15,8 @@ from storage.database import Database
 MENU: dict[Role, tuple[str, ...]] = {
     Role.OWNER: ("my", "help"),
     Role.RESIDENT: ("my", "help"),
-    Role.BUTLER: ("tasks", "duty", "help"),
-    Role.MANAGER: ("digest", "overdue", "help"),
+    Role.BUTLER: ("tasks", "duty", "ticket", "help"),
+    Role.MANAGER: ("digest", "report", "overdue", "ticket", "export", "help"),
 }
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
 from telegram import (
     Bot,
     BotCommand,
@@ -23,6 +24,7 @@ from telegram import (
     ForceReply,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputFile,
     LinkPreviewOptions,
     ReplyParameters,
 )
@@ -32,7 +34,7 @@ from telegram.warnings import PTBDeprecationWarning
 
 from bot.clock import Clock
 from storage.database import Database
-from storage.schema import outbox
+from storage.schema import attachments, outbox
 
 log = logging.getLogger(__name__)
 
@@ -186,6 +188,8 @@ class OutboxSender:
                 reply_parameters=await self._reply_parameters(payload.get("reply_to")),
             )
             return copied.message_id
+        if row.kind in ("send_photo", "send_document"):
+            return await self._send_file(row)
         if row.kind == "edit_buttons":
             target = await self._sent_message_id(payload["of"])
             if target is None:
@@ -201,6 +205,30 @@ class OutboxSender:
             )
             return None
         raise TelegramError(f"unknown outbox kind {row.kind!r}")
+
+    async def _send_file(self, row: Row[Any]) -> int:
+        async with self._db.read() as conn:
+            stored = (
+                await conn.execute(
+                    sa.select(attachments.c.filename, attachments.c.content).where(
+                        attachments.c.id == row.attachment_id
+                    )
+                )
+            ).one()
+        if stored.content is None:
+            raise TelegramError("the file was already removed")
+        upload = InputFile(stored.content, filename=stored.filename)
+        caption = row.payload.get("caption_html")
+        parse_mode = ParseMode.HTML if caption else None
+        if row.kind == "send_photo":
+            message = await self._bot.send_photo(
+                chat_id=row.chat_id, photo=upload, caption=caption, parse_mode=parse_mode
+            )
+        else:
+            message = await self._bot.send_document(
+                chat_id=row.chat_id, document=upload, caption=caption, parse_mode=parse_mode
+            )
+        return message.message_id
 
     async def _reply_parameters(self, reply_to_row: int | None) -> ReplyParameters | None:
         if reply_to_row is None:
@@ -235,6 +263,7 @@ class OutboxSender:
                     attempts=row.attempts + 1,
                 )
             )
+            await _release_attachment(conn, row)
 
     async def _give_up(self, row: Row[Any], reason: str) -> None:
         async with self._db.begin() as conn:
@@ -243,6 +272,7 @@ class OutboxSender:
                 .where(outbox.c.id == row.id)
                 .values(status="failed", last_error=reason, attempts=row.attempts + 1)
             )
+            await _release_attachment(conn, row)
 
     async def _retry_later(self, row: Row[Any], seconds: float, reason: str) -> None:
         self._held_until[row.chat_id] = asyncio.get_running_loop().time() + seconds
@@ -252,6 +282,20 @@ class OutboxSender:
                 .where(outbox.c.id == row.id)
                 .values(last_error=reason, attempts=row.attempts + 1)
             )
+
+
+async def _release_attachment(conn: AsyncConnection, row: Row[Any]) -> None:
+    """A file's bytes are dropped once no message still waits to carry them: exports can be large."""
+    if row.attachment_id is None:
+        return
+    still_waiting = (
+        sa.select(outbox.c.id)
+        .where(outbox.c.attachment_id == row.attachment_id, outbox.c.status == "pending")
+        .exists()
+    )
+    await conn.execute(
+        attachments.update().where(attachments.c.id == row.attachment_id, ~still_waiting).values(content=None)
+    )
 
 
 def _retry_after_seconds(error: RetryAfter) -> float:

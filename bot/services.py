@@ -11,16 +11,18 @@ from bot.classify import Classifier
 from bot.clock import Clock
 from bot.commitments import Commitments
 from bot.config import Config
-from bot.digest import Digest
+from bot.digest import DIGEST_CLOCK, Digest
 from bot.duty import Duty
 from bot.escalation import Escalation
+from bot.export import ManagersExport
 from bot.notify import Notifier
 from bot.reception import Reception
 from bot.return_visits import ReturnVisits
 from bot.sla import ClockKind
 from bot.texts import Texts
+from bot.ticket_log import TicketLog
 from bot.tickets import TicketDesk
-from bot.timekeeper import OnDue
+from bot.timekeeper import OnDue, OnEstateDue
 from storage.database import Database
 
 
@@ -37,6 +39,8 @@ class Services:
     return_visits: ReturnVisits
     duty: Duty
     digest: Digest
+    ticket_log: TicketLog
+    export: ManagersExport
 
     @classmethod
     def assemble(cls, db: Database, clock: Clock, config: Config) -> Services:
@@ -58,8 +62,14 @@ class Services:
             commitments=commitments,
             return_visits=return_visits,
             duty=Duty(db, clock, notifier, escalation),
-            digest=Digest(db, clock, notifier, levels.accept_within),
+            digest=Digest(db, clock, notifier, levels, config.targets, config.digest_at),
+            ticket_log=TicketLog(db, notifier),
+            export=ManagersExport(db, clock, notifier),
         )
+
+    def on_estate_due(self) -> dict[str, OnEstateDue]:
+        """What each clock of a whole estate does when it comes due."""
+        return {DIGEST_CLOCK: self.digest.send_daily}
 
     def on_due(self) -> dict[str, OnDue]:
         """What each service clock does when it comes due."""

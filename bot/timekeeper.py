@@ -29,6 +29,8 @@ from storage.database import Database
 log = logging.getLogger(__name__)
 
 OnDue = Callable[[AsyncConnection, Ticket, DueClock], Awaitable[None]]
+# A clock of the whole estate rather than of a ticket (the managers' daily digest).
+OnEstateDue = Callable[[AsyncConnection, DueClock], Awaitable[None]]
 HEARTBEAT = timedelta(minutes=1)
 ALARM = "next-clock"
 
@@ -40,10 +42,12 @@ class Timekeeper:
         clock: Clock,
         on_due: Mapping[str, OnDue],
         after_firing: Callable[[], None] = lambda: None,
+        on_estate_due: Mapping[str, OnEstateDue] | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
         self._on_due = on_due
+        self._on_estate_due = on_estate_due or {}
         self._after_firing = after_firing
         self._scheduler: AsyncIOScheduler | None = None
         self._wakeup = asyncio.Event()
@@ -119,8 +123,14 @@ class Timekeeper:
     async def _fire(self, conn: AsyncConnection, due: DueClock) -> None:
         if not await clock_queries.settle(conn, due.id, "fired", now=self._clock.now()):
             return  # another process fired it a moment ago
+        if due.ticket_id is None:
+            on_estate_due = self._on_estate_due.get(due.kind)
+            if on_estate_due is None:
+                raise LookupError(f"no way to fire a {due.kind!r} clock of estate {due.estate_id}")
+            await on_estate_due(conn, due)
+            return
         on_due = self._on_due.get(due.kind)
-        ticket = await ticket_queries.ticket_by_id(conn, due.ticket_id) if due.ticket_id else None
+        ticket = await ticket_queries.ticket_by_id(conn, due.ticket_id)
         if on_due is None or ticket is None:
             raise LookupError(f"no way to fire a {due.kind!r} clock for ticket {due.ticket_id}")
         await on_due(conn, ticket, due)

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 
 from telegram import Message, Update, User
 
-from bot.model import Incoming, Outcome, Person, PressedOn
+from bot.model import Incoming, Outcome, Person, PressedOn, Role
 from bot.runtime import GuanjiaContext, Runtime
 from bot.texts import DEFAULT_LANGUAGE
 
@@ -105,6 +105,13 @@ async def help_command(update: Update, context: GuanjiaContext) -> None:
     person = await identify(update, context, "help")
     if person is not None:
         await context.runtime.reception.help(person)
+
+
+async def ticket_log(update: Update, context: GuanjiaContext) -> None:
+    """/ticket 1024: a ticket's whole history, for staff; which tickets each may see is the service's call."""
+    person = await identify_for(update, context, lambda p: p.role in (Role.BUTLER, Role.MANAGER))
+    if person is not None:
+        await context.runtime.ticket_log.show(person, list(context.args or []))
 
 
 async def unknown_command(update: Update, context: GuanjiaContext) -> None:

@@ -1,4 +1,4 @@
-"""Managers: today's figures, the overdue list, and their decisions on postponements."""
+"""Managers: the figures (today, any span, the export), the overdue list, and decisions on postponements."""
 
 from __future__ import annotations
 
@@ -20,6 +20,18 @@ async def digest(update: Update, context: GuanjiaContext) -> None:
     person = await identify_for(update, context, _is_manager)
     if person is not None:
         await context.runtime.digest.show_today(person)
+
+
+async def report(update: Update, context: GuanjiaContext) -> None:
+    person = await identify_for(update, context, _is_manager)
+    if person is not None:
+        await context.runtime.digest.show_report(person, list(context.args or []))
+
+
+async def export(update: Update, context: GuanjiaContext) -> None:
+    person = await identify_for(update, context, _is_manager)
+    if person is not None:
+        await context.runtime.export.send(person, list(context.args or []))
 
 
 async def overdue(update: Update, context: GuanjiaContext) -> None:

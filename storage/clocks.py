@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.schema import clocks
@@ -79,8 +80,28 @@ async def next_due(conn: AsyncConnection, now: datetime) -> DueClock | None:
             .limit(1)
         )
     ).first()
-    if row is None:
-        return None
+    return _due_clock(row) if row is not None else None
+
+
+async def pending_estate_clock(conn: AsyncConnection, estate_id: int, kind: str) -> DueClock | None:
+    """An estate's own pending clock of `kind` (one not tied to a ticket, like the daily digest)."""
+    row = (
+        await conn.execute(
+            sa.select(clocks)
+            .where(
+                clocks.c.estate_id == estate_id,
+                clocks.c.ticket_id.is_(None),
+                clocks.c.kind == kind,
+                clocks.c.status == PENDING,
+            )
+            .order_by(clocks.c.due_at)
+            .limit(1)
+        )
+    ).first()
+    return _due_clock(row) if row is not None else None
+
+
+def _due_clock(row: Row[Any]) -> DueClock:
     return DueClock(row.id, row.estate_id, row.ticket_id, row.kind, row.due_at, dict(row.detail))
 
 

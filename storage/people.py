@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 import sqlalchemy as sa
@@ -41,7 +42,7 @@ async def person_by_id(conn: AsyncConnection, person_id: int) -> Person:
     return to_person(row)
 
 
-async def people_by_ids(conn: AsyncConnection, ids: set[int | None]) -> list[Person]:
+async def people_by_ids(conn: AsyncConnection, ids: AbstractSet[int | None]) -> list[Person]:
     wanted = [person_id for person_id in ids if person_id is not None]
     rows = await conn.execute(sa.select(people).where(people.c.id.in_(wanted)))
     return [to_person(row) for row in rows]
@@ -79,6 +80,16 @@ async def managers_of_estate(conn: AsyncConnection, estate_id: int) -> list[Pers
         sa.select(people)
         .where(people.c.estate_id == estate_id, people.c.role == Role.MANAGER, people.c.active)
         .order_by(people.c.id)
+    )
+    return [to_person(row) for row in rows]
+
+
+async def butlers_of_estate(conn: AsyncConnection, estate_id: int) -> list[Person]:
+    """Every butler on the roster, team by team, each team's first butler first."""
+    rows = await conn.execute(
+        sa.select(people)
+        .where(people.c.estate_id == estate_id, people.c.role == Role.BUTLER, people.c.active)
+        .order_by(people.c.team_id, people.c.team_rank, people.c.id)
     )
     return [to_person(row) for row in rows]
 

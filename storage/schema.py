@@ -115,6 +115,11 @@ tickets = sa.Table(
     sa.Index(None, "requester_id", "state"),
     sa.Index(None, "butler_id", "state"),
     sa.Index(None, "estate_id", "created_at"),
+    # The managers' figures count by each of these moments over a span of days; see storage/figures.py.
+    sa.Index(None, "estate_id", "resolved_at"),
+    sa.Index(None, "estate_id", "closed_at"),
+    sa.Index(None, "estate_id", "return_visit_at"),
+    sa.Index(None, "estate_id", "state"),
 )
 
 # The append-only history of a ticket: rows are only ever inserted.
@@ -133,6 +138,18 @@ ticket_events = sa.Table(
     sa.Column("message_id", sa.BigInteger, nullable=True),
     sa.Index(None, "ticket_id", "id"),
     sa.Index(None, "chat_id", "message_id"),
+    sa.Index(None, "kind", "at"),  # e.g. the reopens of a span
+)
+
+# A file the bot sends (a digest's chart, an export): kept until every message carrying it is settled.
+attachments = sa.Table(
+    "attachments",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("filename", sa.String(200), nullable=False),
+    sa.Column("content", sa.LargeBinary, nullable=True),  # emptied once delivered to everyone
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
 )
 
 # Every message the bot means to send, written in the same transaction as the decision behind it.
@@ -152,6 +169,8 @@ outbox = sa.Table(
     # The message id Telegram gave the delivered message, so replies to it find the ticket.
     sa.Column("sent_message_id", sa.BigInteger, nullable=True),
     sa.Column("last_error", sa.Text, nullable=True),
+    # The file a send_photo or send_document row delivers.
+    sa.Column("attachment_id", sa.Integer, sa.ForeignKey("attachments.id"), nullable=True),
     sa.Index(None, "status", "id"),
     sa.Index(None, "chat_id", "sent_message_id"),
 )
@@ -221,4 +240,17 @@ follow_ups = sa.Table(
     sa.Column("result", sa.JSON, nullable=True),
     sa.Index(None, "butler_id", "done_at"),
     sa.Index(None, "ticket_id"),
+)
+
+# The daily digests sent: one row per estate and local day, so a digest is never sent twice.
+digests = sa.Table(
+    "digests",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("estate_id", sa.Integer, sa.ForeignKey("estates.id"), nullable=False),
+    sa.Column("day", sa.Date, nullable=False),  # the local day the figures are of
+    sa.Column("due_at", UtcDateTime(), nullable=False),  # when it was meant to go
+    sa.Column("sent_at", UtcDateTime(), nullable=False),  # when it was queued for the managers
+    sa.Column("late", sa.Boolean, nullable=False),
+    sa.UniqueConstraint("estate_id", "day"),
 )

@@ -130,16 +130,20 @@ async def open_tickets_of_butler(conn: AsyncConnection, butler_id: int) -> list[
     return [to_ticket(row) for row in rows]
 
 
+def is_overdue(now: datetime) -> sa.ColumnElement[bool]:
+    """Overdue, the one definition every list and count uses: in hand and past the committed time, or
+    lapsed once and not resolved since (a manager agreeing a later time does not undo a broken promise)."""
+    return sa.and_(
+        tickets.c.state.in_(IN_HAND_STATES),
+        sa.or_(tickets.c.due_at < now, tickets.c.overdue_at.is_not(None)),
+    )
+
+
 async def overdue_tickets(conn: AsyncConnection, estate_id: int, now: datetime) -> list[Ticket]:
-    """The manager's overdue list: tickets in hand whose committed time has passed."""
+    """The manager's overdue list, longest overdue first."""
     rows = await conn.execute(
         sa.select(tickets)
-        .where(
-            tickets.c.estate_id == estate_id,
-            tickets.c.state.in_(IN_HAND_STATES),
-            # Once overdue, on the list until resolved, even if a manager has since agreed a new time.
-            sa.or_(tickets.c.due_at < now, tickets.c.overdue_at.is_not(None)),
-        )
+        .where(tickets.c.estate_id == estate_id, is_overdue(now))
         .order_by(tickets.c.due_at, tickets.c.id)
     )
     return [to_ticket(row) for row in rows]

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from bot.cli import main
-from tests.conftest import ROSTER
+from storage.schema import people, tickets
+from tests.conftest import ROSTER, SHANGHAI
+
+SHANGHAI_EVENING = datetime(2026, 11, 20, 23, 30, tzinfo=SHANGHAI)  # 15:30 UTC
 
 
 def test_roster_import_prints_counts_and_invites_and_is_idempotent(
@@ -90,10 +95,125 @@ def test_the_demo_plays_the_day_and_exits_0(capsys: pytest.CaptureFixture[str]) 
         "← 关于工单 #1002：管家 王强 需要更多时间",  # the commitment moved, with the reason
         "原因：楼上施工队周一起调整作业时间",
         "← 您好，周杰！",
-        "← 今日服务数据（11月20日 00:00 起）",
-        "新工单：4　已处理：1　已完成：1",
+        "← 今日服务数据，截至 11月20日 18:00",
+        "← [photo] 11月07日 至 11月20日：🟦 新增 · 🟩 已处理 · 🟧 按时完成率（右侧 %）· 虚线：目标 92%",
     ):
         assert seen in out
-    digest = out.split("━━━━ The manager's digest at the end of the day (经理日报) ━━━━\n")[1]
-    assert digest.startswith("今日服务数据（11月20日 00:00 起）\n新工单：4")
-    assert "三分钟接单率：100%（3/3）" in digest and "未完成工单：3" in digest
+    digest = out.split("━━━━ The manager's daily digest, next morning at 08:00 (服务日报) ━━━━\n")[1]
+    assert digest.startswith("服务日报 · 11月20日\n\n工单\n新增 4 · 已处理 1 · 已完成 1 · 未完成 3\n")
+    assert "❌ 有效投诉办结率：0%（0/1） · 目标 ≥98%" in digest
+    assert "3 分钟接单率：75%（3/4）" in digest  # 周杰's question was not accepted within three minutes
+    assert "李娜：派单 3 · 3 分钟内接单 1/3" in digest  # two passed on to 赵磊
+
+
+def _estate_with_tickets(tmp_path: Path, *created: datetime) -> Path:
+    """A database made as an operator makes it (roster import), holding tickets opened at `created`."""
+    roster = tmp_path / "roster.csv"
+    roster.write_text(ROSTER, encoding="utf-8")
+    db = tmp_path / "g.db"
+    assert main(["roster", "import", str(roster), "--db", str(db)]) == 0
+    engine = sa.create_engine(f"sqlite:///{db}")
+    try:
+        with engine.begin() as conn:
+            owner = conn.execute(sa.select(people).where(people.c.telegram_id == 1302)).one()
+            for number, moment in enumerate(created, start=1001):
+                conn.execute(
+                    tickets.insert().values(
+                        estate_id=owner.estate_id,
+                        number=number,
+                        requester_id=owner.id,
+                        owner_id=owner.id,
+                        team_id=owner.team_id,
+                        category="repair",
+                        state="new",
+                        summary="热水器不出热水",
+                        created_at=moment,
+                        due_at=moment + timedelta(days=2),
+                        last_activity_at=moment,
+                    )
+                )
+    finally:
+        engine.dispose()
+    return db
+
+
+def test_export_writes_the_span_for_excel_and_says_what_it_wrote(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = _estate_with_tickets(tmp_path, SHANGHAI_EVENING, SHANGHAI_EVENING + timedelta(hours=1))
+    capsys.readouterr()
+    out = tmp_path / "nov.csv"
+    command = ["export", "--db", str(db), "--from", "2026-11-01", "--to", "2026-11-20", "--out", str(out)]
+    assert main(command) == 0
+    assert capsys.readouterr().out == f"{out}: 1 tickets, 2026-11-01 – 2026-11-20 (Asia/Shanghai)\n"
+    data = out.read_bytes()
+    assert data.startswith("\ufeff工单号,创建时间,类别,".encode())
+    assert "\r\n1001,2026-11-20 23:30,报修,待接单,A,1-302,Owner Sun,".encode() in data
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["g.db", "nov.csv", "roster.csv"]  # no leftovers
+    assert out.stat().st_mode & 0o777 == 0o600  # residents' names and units: for the operator's eyes
+
+    assert main([*command, "--to", "2026-11-21", "--language", "en"]) == 0  # replaces the file
+    assert "2 tickets, 2026-11-01 – 2026-11-21" in capsys.readouterr().out
+    assert out.read_text(encoding="utf-8-sig").startswith("Ticket,Created,Category,")
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "said"),
+    [
+        ("2026-11-31", "2026-12-01", "'2026-11-31' is not a date on the calendar"),
+        ("20.11.2026", "2026-12-01", "'20.11.2026' is not a date like 2026-11-20"),
+        ("2026-11-20", "2026-11-01", "the span ends before it begins"),
+    ],
+)
+def test_export_refuses_days_it_cannot_read_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], first: str, last: str, said: str
+) -> None:
+    db = _estate_with_tickets(tmp_path, SHANGHAI_EVENING)
+    capsys.readouterr()
+    out = tmp_path / "out.csv"
+    assert main(["export", "--db", str(db), "--from", first, "--to", last, "--out", str(out)]) == 2
+    assert capsys.readouterr().err == f"guanjia export: {said}; nothing was written\n"
+    assert not out.exists()
+
+
+def test_export_never_creates_a_database(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "typo.db"
+    out = tmp_path / "out.csv"
+    assert (
+        main(["export", "--db", str(db), "--from", "2026-11-01", "--to", "2026-11-20", "--out", str(out)])
+        == 2
+    )
+    assert f"{db}: no such database file" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_export_asks_which_estate_when_there_are_several(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = _estate_with_tickets(tmp_path, SHANGHAI_EVENING)
+    config = tmp_path / "other.toml"
+    config.write_text('[estate]\nname = "Other Gardens"\ntimezone = "Europe/London"\n', encoding="utf-8")
+    roster = tmp_path / "other.csv"
+    roster.write_text(
+        "role,name,team,unit,telegram_id,phone,language,vip\n"
+        "butler,Butler X1,X,,,,en,no\nbutler,Butler X2,X,,,,en,no\nowner,Owner Q,X,9-909,,,en,no\n",
+        encoding="utf-8",
+    )
+    assert main(["roster", "import", str(roster), "--db", str(db), "--config", str(config)]) == 0
+    capsys.readouterr()
+    out = tmp_path / "out.csv"
+    out.write_text("last month's export", encoding="utf-8")
+    command = ["export", "--db", str(db), "--from", "2026-11-20", "--to", "2026-11-20", "--out", str(out)]
+
+    assert main(command) == 2
+    assert "several estates; choose one with --estate: Other Gardens, default" in capsys.readouterr().err
+    assert main([*command, "--estate", "Elsewhere"]) == 2
+    assert (
+        "no estate named 'Elsewhere'; the database holds: Other Gardens, default" in capsys.readouterr().err
+    )
+    assert out.read_text(encoding="utf-8") == "last month's export"  # untouched by the refusals
+
+    assert main([*command, "--estate", "Other Gardens"]) == 0
+    assert "0 tickets, 2026-11-20 – 2026-11-20 (Europe/London)" in capsys.readouterr().out
+    assert main([*command, "--estate", "default"]) == 0
+    assert "1 tickets" in capsys.readouterr().out

@@ -8,6 +8,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from bot.embedded import EmbeddedEstate
+from bot.sandbox.models import ChatMessage
+from bot.sandbox.user import SandboxUser
 from storage.schema import people, ticket_events, tickets
 from tests.conftest import SHANGHAI
 
@@ -38,3 +40,13 @@ async def person_id(estate: EmbeddedEstate, telegram_id: int) -> int:
     async with estate.db.engine.connect() as conn:
         found = await conn.execute(sa.select(people.c.id).where(people.c.telegram_id == telegram_id))
         return int(found.scalar_one())
+
+
+def is_daily_digest(message: ChatMessage) -> bool:
+    """The managers' daily digest and its chart, which arrive whenever a test's clock passes 08:00."""
+    return message.kind == "photo" or message.content.startswith(("Daily digest", "服务日报"))
+
+
+def alerts(user: SandboxUser) -> list[ChatMessage]:
+    """What reached a manager apart from the daily digest."""
+    return [message for message in user.inbox if not is_daily_digest(message)]

@@ -11,7 +11,7 @@ from bot.embedded import EmbeddedEstate
 from bot.sandbox.models import ChatMessage
 from storage.schema import clocks, people, ticket_events, tickets
 from tests.conftest import Cast
-from tests.e2e.records import person_id, ticket_row
+from tests.e2e.records import alerts, person_id, ticket_row
 
 CARD_BUTTONS = [[("Accept", "accept:1"), ("Resolved", "resolve:1")]]
 THREE_MINUTES = timedelta(minutes=3)
@@ -159,7 +159,7 @@ async def test_an_off_duty_butler_is_skipped_on_the_ladder(
     assert status.buttons == [[("Go on duty", "duty:on")]]
     # A1 and A3 still cover team A: no gap to report.
     await estate.settled()
-    assert cast.manager.inbox == []
+    assert alerts(cast.manager) == []
 
     await cast.zhang.send_text("The kitchen tap is broken and dripping")
     await cast.a1.wait_for("New ticket #1001")
@@ -229,7 +229,7 @@ async def test_a_team_with_nobody_on_duty_sends_requests_to_the_manager(
     await cast.b1.send_command("/duty", "off")
     await cast.b1.wait_for("Done: you are now off duty")
     await estate.settled()
-    assert cast.manager.inbox == []  # B2 still covers team B
+    assert alerts(cast.manager) == []  # B2 still covers team B
 
     await cast.b2.send_command("/duty", "off")
     gap = await cast.manager.wait_for("has nobody on duty")
@@ -255,8 +255,8 @@ async def test_a_team_with_nobody_on_duty_sends_requests_to_the_manager(
     assert card.buttons == [[("Accept", "accept:2"), ("Resolved", "resolve:2")]]
     await cast.wu.wait_for("Your butler Butler B2 is taking care of it")
     await estate.settled()
-    assert _about(1002, cast.b1.inbox) == [] and _about(1002, cast.manager.inbox) == []
-    assert sum("has nobody on duty" in m.content for m in cast.manager.inbox) == 1
+    assert _about(1002, cast.b1.inbox) == [] and _about(1002, alerts(cast.manager)) == []
+    assert sum("has nobody on duty" in m.content for m in alerts(cast.manager)) == 1
 
 
 async def test_duty_is_for_butlers_and_a_manager_cannot_accept_a_butlers_ticket(

@@ -10,6 +10,7 @@ from bot.clock import ManualClock
 from bot.embedded import EmbeddedEstate
 from storage.schema import people, ticket_events, tickets
 from tests.conftest import Cast
+from tests.e2e.records import alerts
 
 
 async def test_a_follow_up_that_is_an_emergency_raises_the_ticket(
@@ -50,8 +51,8 @@ async def test_a_complaint_in_a_follow_up_reaches_the_managers_once(
     await cast.b1.wait_for("Still waiting")
     await estate.settled()
     # Raised once; after that the managers follow the conversation like the butler does.
-    assert sum("[Copy to manager]" in m.content for m in cast.manager.inbox) == 1
-    assert any(m.content.startswith("#1001 · 3-601 Owner Wu: Still waiting") for m in cast.manager.inbox)
+    assert sum("[Copy to manager]" in m.content for m in alerts(cast.manager)) == 1
+    assert any(m.content.startswith("#1001 · 3-601 Owner Wu: Still waiting") for m in alerts(cast.manager))
 
 
 async def test_a_manager_takes_on_a_ticket_nobody_on_duty_could(estate: EmbeddedEstate, cast: Cast) -> None:
@@ -114,7 +115,7 @@ async def test_a_resolved_ticket_waiting_for_confirmation_is_not_overdue(
     # Past the committed time (22 Nov 09:00), within the two days the resident has to confirm.
     clock.advance(timedelta(days=1, hours=1))
     await cast.manager.send_command("/digest")
-    digest = await cast.manager.wait_for("Today's service figures")
+    digest = await cast.manager.wait_for("Today so far")
     assert "Overdue now: 0" in digest.content
     await cast.a1.send_command("/tasks")
     tasks = await cast.a1.wait_for("My open tasks")

@@ -43,8 +43,15 @@ async def test_each_role_gets_its_own_command_menu(estate: EmbeddedEstate, cast:
     await cast.manager.wait_for("Hello Manager Liu!")
     await estate.settled()
     menus = estate.sandbox.commands
-    assert [c["command"] for c in menus["chat:101"]] == ["tasks", "duty", "help"]
-    assert [c["command"] for c in menus["chat:900"]] == ["digest", "overdue", "help"]
+    assert [c["command"] for c in menus["chat:101"]] == ["tasks", "duty", "ticket", "help"]
+    assert [c["command"] for c in menus["chat:900"]] == [
+        "digest",
+        "report",
+        "overdue",
+        "ticket",
+        "export",
+        "help",
+    ]
     assert [c["command"] for c in menus["chat:1101"]] == ["my", "help"]
     assert [c["command"] for c in menus["default"]] == ["start", "help"]
 

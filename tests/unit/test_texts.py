@@ -6,9 +6,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.digest import DayFigures
 from bot.model import Category, Incoming, Person, Role, Ticket, TicketState
+from bot.reports import ButlerLine, OverdueLine, Rate, Report
+from bot.spans import Span
 from bot.texts import LANGUAGES, Texts
+from bot.ticket_log import LogEntry
 from storage.follow_ups import FollowUp
 from storage.postponements import Postponement
 from tests.conftest import SHANGHAI
@@ -56,8 +58,7 @@ SAMPLE = {
     "raised": True,
     "to_managers": False,
     "now": NOW,
-    "figures": DayFigures(NOW, 3, 2, 1, 1, 2, 1, 1, 4.0, 1, 0, {Category.REPAIR: 2}),
-    "categories": list(Category),
+    "categories": [category.value for category in Category],
     "follow_ups": [FollowUp(1, 1, "return_visit", 2, NOW, None, 1024)],
     "postponement": Postponement(1, 1, 2, NOW, NOW, "parts <on order>", "pending"),
     "reason": "not_accepted",
@@ -72,7 +73,40 @@ SAMPLE = {
     "changed": True,
     "covered": False,
     "butlers": {2: "Li <Na>"},
+    "number": 1024,
+    "entries": [
+        LogEntry(NOW, _person(Role.OWNER), "created", {"kind": "photo", "text": "see <this>"}),
+        LogEntry(NOW, None, "assigned", {"butler": "Li <Na>"}),
+        LogEntry(NOW, _person(Role.BUTLER), "postponed", {"from": NOW, "to": NOW, "reason": "<on order>"}),
+        LogEntry(NOW, _person(Role.OWNER), "rated", {"stars": 4, "by": "survey"}),
+        LogEntry(NOW, None, "a_kind_from_the_future", {"text": "tap & <sink>"}),
+    ],
 }
+
+
+REPORT = Report(
+    span=Span.ending(NOW.date(), 7, SHANGHAI),
+    as_of=NOW,
+    new={"repair": 2, "complaint": 1},
+    resolved={"repair": 1},
+    closed={},
+    open_at_end={"repair": 1},
+    complaints=1,
+    complaint_closure=Rate(0, 1, 0.98),
+    acceptance=Rate(2, 3),
+    on_time=Rate(1, 1),
+    repairs_on_time=Rate(1, 1, 0.92),
+    repairs_first_time=Rate(0, 0, 0.98),
+    return_visits=Rate(0, 0, 1.0),
+    visits_waiting=1,
+    satisfaction=Rate(1, 1, 0.9),
+    average_rating=4.0,
+    reopened=0,
+    overdue=[OverdueLine(TICKET, _person(Role.BUTLER))],
+    butlers=[ButlerLine(_person(Role.BUTLER), 3, 2, 1, 1, 1, 4.0, 1)],
+)
+SAMPLE.update(report=REPORT, kind="daily", late=True, meant_for=NOW, target=0.92)
+SAMPLE.update(first=NOW.date(), last=NOW.date(), span=REPORT.span, rows=12)
 
 
 def test_every_template_exists_in_both_languages() -> None:
@@ -113,6 +147,7 @@ def test_labels_exist_in_both_languages() -> None:
         "command_digest",
         "command_help",
         "command_start",
+        "command_ticket",
     ):
         assert texts.label("zh", name) != texts.label("en", name)
     assert texts.label("en", "button_stars", stars=3) == "★★★"
