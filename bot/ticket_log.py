@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.model import Person, Role, Ticket
@@ -27,7 +26,6 @@ from bot.notify import Notifier
 from storage import people as people_queries
 from storage import tickets as ticket_queries
 from storage.database import Database
-from storage.schema import follow_ups, ticket_events, tickets
 
 # "1024" or "#1024"; a Chinese keyboard may give the full-width "＃" and digits, which int() reads.
 # Nine digits at most, like the buttons' data: the number must fit the database's integer.
@@ -66,7 +64,7 @@ class TicketLog:
             if number is None:
                 await self._notify.tell(conn, person, "ticket_log_usage")
                 return
-            ticket = await _ticket_by_number(conn, person.estate_id, number)
+            ticket = await ticket_queries.ticket_by_number(conn, person.estate_id, number)
             if ticket is None or not await _may_see(conn, person, ticket):
                 await self._notify.tell(conn, person, "ticket_not_found", number=number)
                 return
@@ -124,15 +122,4 @@ async def _may_see(conn: AsyncConnection, person: Person, ticket: Ticket) -> boo
         return False
     if ticket.butler_id == person.id:
         return True
-    acted = sa.exists().where(ticket_events.c.ticket_id == ticket.id, ticket_events.c.actor_id == person.id)
-    followed = sa.exists().where(follow_ups.c.ticket_id == ticket.id, follow_ups.c.butler_id == person.id)
-    return bool((await conn.execute(sa.select(sa.or_(acted, followed)))).scalar())
-
-
-async def _ticket_by_number(conn: AsyncConnection, estate_id: int, number: int) -> Ticket | None:
-    row = (
-        await conn.execute(
-            sa.select(tickets).where(tickets.c.estate_id == estate_id, tickets.c.number == number)
-        )
-    ).first()
-    return ticket_queries.to_ticket(row) if row is not None else None
+    return await ticket_queries.had_a_hand_in(conn, ticket.id, person.id)

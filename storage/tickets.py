@@ -10,7 +10,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.model import IN_HAND_STATES, OPEN_STATES, Category, Ticket, TicketState
-from storage.schema import ticket_events, tickets
+from storage.schema import follow_ups, ticket_events, tickets
 
 
 def to_ticket(row: Row[Any]) -> Ticket:
@@ -38,6 +38,22 @@ def to_ticket(row: Row[Any]) -> Ticket:
         return_visit_at=row.return_visit_at,
         return_visit_by=row.return_visit_by,
     )
+
+
+async def ticket_by_number(conn: AsyncConnection, estate_id: int, number: int) -> Ticket | None:
+    row = (
+        await conn.execute(
+            sa.select(tickets).where(tickets.c.estate_id == estate_id, tickets.c.number == number)
+        )
+    ).first()
+    return to_ticket(row) if row is not None else None
+
+
+async def had_a_hand_in(conn: AsyncConnection, ticket_id: int, person_id: int) -> bool:
+    """Whether someone acted on the ticket (accepted, wrote, resolved ...) or was given a follow-up on it."""
+    acted = sa.exists().where(ticket_events.c.ticket_id == ticket_id, ticket_events.c.actor_id == person_id)
+    followed = sa.exists().where(follow_ups.c.ticket_id == ticket_id, follow_ups.c.butler_id == person_id)
+    return bool((await conn.execute(sa.select(sa.or_(acted, followed)))).scalar())
 
 
 async def ticket_by_id(conn: AsyncConnection, ticket_id: int) -> Ticket | None:
