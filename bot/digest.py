@@ -9,10 +9,12 @@ table holds one row per estate and day, so no day is ever sent twice.
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot import outbox
@@ -29,6 +31,8 @@ from storage import people as people_queries
 from storage.clocks import DueClock
 from storage.database import Database
 from storage.schema import digests, estates
+
+log = logging.getLogger(__name__)
 
 DIGEST_CLOCK = "digest"
 TREND_DAYS = 14
@@ -78,7 +82,7 @@ class Digest:
                 )
 
     async def send_daily(self, conn: AsyncConnection, due: DueClock) -> None:
-        """The digest clock fired: yesterday's figures to every manager, then the next digest's clock."""
+        """The digest clock fired: the next digest on the clocks, and yesterday's figures to every manager."""
         now = self._clock.now()
         zone = ZoneInfo(await people_queries.estate_timezone(conn, due.estate_id))
         await clock_queries.set_clock(
@@ -89,23 +93,45 @@ class Digest:
             due_at=self._next_moment(now, zone),
             now=now,
         )
+        # The next digest is set first and outside what follows: a digest that fails to be made today (a
+        # bug, bad data) is logged and rolled back, but never stops tomorrow's.
+        try:
+            async with conn.begin_nested():
+                await self._send_day(conn, due.estate_id, zone, now)
+        except OperationalError:
+            raise  # the database itself: the whole firing is retried
+        except Exception:
+            log.exception("the daily digest of estate %s could not be made", due.estate_id)
+
+    async def _send_day(self, conn: AsyncConnection, estate_id: int, zone: ZoneInfo, now: datetime) -> None:
         # However long the bot was down, the digest is of the last whole day: older days are in /report.
         day = local_today(now, zone) - timedelta(days=1)
         meant_for = datetime.combine(day + timedelta(days=1), self._send_at, tzinfo=zone)
         late = now - meant_for > LATE_AFTER
-        if not await _claim_day(conn, due.estate_id, day, meant_for, now, late):
+        if not await _claim_day(conn, estate_id, day, meant_for, now, late):
             return  # already sent for that day
-        managers = await people_queries.managers_of_estate(conn, due.estate_id)
+        managers = await people_queries.managers_of_estate(conn, estate_id)
         if not any(manager.telegram_id for manager in managers):
             return
-        report = await make_report(conn, due.estate_id, Span.day(day, zone), now, self._levels, self._targets)
-        trend = await _trend(conn, due.estate_id, Span.ending(day, TREND_DAYS, zone))
-        # Drawing takes a moment of CPU: off the event loop, so other chats are not held up meanwhile.
-        chart = await asyncio.to_thread(render_trend, trend, self._targets.repairs_on_time)
-        attachment = await outbox.attach(conn, f"digest-{day.isoformat()}.png", chart, now=now)
+        report = await make_report(conn, estate_id, Span.day(day, zone), now, self._levels, self._targets)
+        trend = await _trend(conn, estate_id, Span.ending(day, TREND_DAYS, zone))
+        chart = await self._chart(trend, conn, day, now)
         for manager in managers:
             await self._tell_report(conn, manager, report, "daily", late=late, meant_for=meant_for)
-            await self._send_chart(conn, manager, attachment, trend, now)
+            if chart is not None:
+                await self._send_chart(conn, manager, chart, trend, now)
+
+    async def _chart(
+        self, trend: list[TrendDay], conn: AsyncConnection, day: date, now: datetime
+    ) -> int | None:
+        """The chart, stored once for every manager; None if it could not be drawn (the text still goes)."""
+        try:
+            # Drawing takes a moment of CPU: off the event loop, so other chats are not held up meanwhile.
+            png = await asyncio.to_thread(render_trend, trend, self._targets.repairs_on_time)
+        except Exception:
+            log.exception("the digest's chart could not be drawn")
+            return None
+        return await outbox.attach(conn, f"digest-{day.isoformat()}.png", png, now=now)
 
     def _next_moment(self, now: datetime, zone: ZoneInfo) -> datetime:
         """The next time the digest is due: today at the configured time, or tomorrow if that has passed."""

@@ -16,6 +16,7 @@ from bot import outbox
 from bot.clock import ManualClock
 from bot.sender import OutboxSender
 from storage.database import Database
+from storage.schema import attachments
 from storage.schema import outbox as outbox_table
 
 
@@ -35,6 +36,13 @@ class ScriptedBot:
         if queue:
             raise queue.popleft()
         self.delivered.append((chat_id, text))
+        return type("Sent", (), {"message_id": next(self._ids)})()
+
+    async def send_document(self, chat_id: int, document: Any, **_: Any) -> Any:
+        queue = self.failures.get(chat_id)
+        if queue:
+            raise queue.popleft()
+        self.delivered.append((chat_id, f"{document.filename}: {len(document.input_file_content)} bytes"))
         return type("Sent", (), {"message_id": next(self._ids)})()
 
     async def edit_message_reply_markup(self, chat_id: int, message_id: int, **_: Any) -> None:
@@ -141,3 +149,33 @@ async def test_a_long_text_becomes_several_rows_with_the_buttons_on_the_last(
     assert len(payloads) == 3
     assert [p["buttons"] is not None for p in payloads] == [False, False, True]
     assert "".join(p["html"] for p in payloads) == text
+
+
+async def test_a_file_is_stored_once_and_dropped_when_every_copy_is_settled(
+    db: Database, clock: ManualClock
+) -> None:
+    bot = ScriptedBot()
+    bot.fail(2, Forbidden("Forbidden: bot was blocked by the user"))
+    async with db.begin() as conn:
+        stored = await outbox.attach(conn, "tickets.csv", b"\xef\xbb\xbfnumber\r\n", now=clock.now())
+        for chat_id in (1, 2, 3):
+            await outbox.send_file(conn, chat_id, stored, as_photo=False, now=clock.now())
+    bot.fail(3, NetworkError("connection reset"))
+    sender = _sender(db, bot, clock)
+
+    async def content() -> bytes | None:
+        async with db.read() as conn:
+            value: bytes | None = (
+                await conn.execute(sa.select(attachments.c.content).where(attachments.c.id == stored))
+            ).scalar_one()
+            return value
+
+    await sender.deliver_pending()
+    # Chat 1 has it, chat 2 blocked the bot, chat 3 waits for a retry: the bytes are still needed.
+    assert bot.delivered == [(1, "tickets.csv: 11 bytes")]
+    assert await content() == b"\xef\xbb\xbfnumber\r\n"
+    sender._held_until.clear()  # the retry's wait is over
+    await sender.deliver_pending()
+    assert bot.delivered == [(1, "tickets.csv: 11 bytes"), (3, "tickets.csv: 11 bytes")]
+    assert [status for _, status, _ in await _statuses(db)] == ["sent", "failed", "sent"]
+    assert await content() is None
