@@ -45,7 +45,8 @@ async def _insert(
     now: datetime,
     attachment_id: int | None = None,
 ) -> int:
-    result = await conn.execute(
+    return await _inserted_id(
+        conn,
         outbox.insert().values(
             chat_id=chat_id,
             kind=kind,
@@ -53,8 +54,12 @@ async def _insert(
             ticket_id=ticket_id,
             created_at=now,
             attachment_id=attachment_id,
-        )
+        ),
     )
+
+
+async def _inserted_id(conn: AsyncConnection, insert: sa.Insert) -> int:
+    result = await conn.execute(insert)
     row_id = result.inserted_primary_key[0] if result.inserted_primary_key else None
     assert isinstance(row_id, int)
     return row_id
@@ -116,12 +121,10 @@ async def copy_media(
 
 async def attach(conn: AsyncConnection, filename: str, content: bytes, *, now: datetime) -> int:
     """Store a file once, however many people it goes to; returns its id for send_file."""
-    result = await conn.execute(
-        attachments.insert().values(filename=filename, content=content, size=len(content), created_at=now)
+    return await _inserted_id(
+        conn,
+        attachments.insert().values(filename=filename, content=content, size=len(content), created_at=now),
     )
-    attachment_id = result.inserted_primary_key[0] if result.inserted_primary_key else None
-    assert isinstance(attachment_id, int)
-    return attachment_id
 
 
 async def send_file(
