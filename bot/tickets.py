@@ -426,7 +426,12 @@ class TicketDesk:
         if ticket.butler_id is not None:
             return ticket
         await ticket_queries.add_event(
-            conn, ticket.id, "assigned", at=now, actor_id=staff.id, detail={"taken_on_by": staff.name}
+            conn,
+            ticket.id,
+            "assigned",
+            at=now,
+            actor_id=staff.id,
+            detail={"butler_id": staff.id, "taken_on_by": staff.name},
         )
         return await ticket_queries.update_ticket(conn, ticket.id, butler_id=staff.id)
 

@@ -34,8 +34,15 @@ def _count_where(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
     return sa.func.count().filter(condition)
 
 
-# Resolved within the commitment: no later than the committed time, and it never lapsed on the way.
-ON_TIME = sa.and_(tickets.c.resolved_at <= tickets.c.due_at, tickets.c.overdue_at.is_(None))
+# Resolved within the commitment: no later than the committed time, and it never lapsed on the way. The
+# event log is asked rather than `overdue_at`, which a reopen clears for the fresh commitment it gives:
+# the broken promise before it still counts.
+_LAPSED = (
+    sa.exists()
+    .where(ticket_events.c.ticket_id == tickets.c.id, ticket_events.c.kind == "overdue")
+    .correlate(tickets)
+)
+ON_TIME = sa.and_(tickets.c.resolved_at <= tickets.c.due_at, ~_LAPSED)
 
 
 @dataclass(frozen=True)
