@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 READY := $(VENV)/.installed
 
-.PHONY: demo test lint install bench-clocks
+.PHONY: demo test lint install bench-clocks bench-digest
 
 $(READY): pyproject.toml
 	python3 -m venv $(VENV)
@@ -27,3 +27,6 @@ test: lint
 # Benchmarks print figures; they are not part of `make test`.
 bench-clocks: $(READY)
 	$(BIN)/python -m benchmarks.clocks
+
+bench-digest: $(READY)
+	$(BIN)/python -m benchmarks.digest

@@ -62,21 +62,28 @@ class Digest:
     async def schedule(self) -> None:
         """At start-up: every estate has its next digest on the clocks, at the configured time.
 
-        A digest clock already due stays as it is: it fires now, late, rather than being skipped.
+        A digest clock already due stays as it is: it fires now, late, rather than being skipped. If the
+        configured time changed and its latest moment has passed without that day's digest, it is due now.
         """
         async with self._db.begin() as conn:
             now = self._clock.now()
-            for estate_id, timezone in (
-                await conn.execute(sa.select(estates.c.id, estates.c.timezone))
-            ).all():
+            every_estate = await conn.execute(sa.select(estates.c.id, estates.c.timezone))
+            for estate_id, timezone in every_estate.all():
+                zone = ZoneInfo(timezone)
                 pending = await clock_queries.pending_estate_clock(conn, estate_id, DIGEST_CLOCK)
                 if pending is not None and pending.due_at <= now:
                     continue
-                moment = self._next_moment(now, ZoneInfo(timezone))
-                if pending is not None and pending.due_at == moment:
-                    continue
-                if pending is not None:  # the configured time changed
+                moment = self._next_moment(now, zone)
+                if pending is not None:
+                    if pending.due_at == moment:
+                        continue
                     await clock_queries.settle(conn, pending.id, "cancelled", now=now)
+                    # A new time that has already come round since the last digest (the pending one's
+                    # day before) owes that day's digest now.
+                    last = self._last_moment(now, zone)
+                    since_last_digest = last > pending.due_at - timedelta(days=1)
+                    if since_last_digest and not await _sent(conn, estate_id, _day_of(last, zone)):
+                        moment = last
                 await clock_queries.set_clock(
                     conn, estate_id=estate_id, ticket_id=None, kind=DIGEST_CLOCK, due_at=moment, now=now
                 )
@@ -104,15 +111,19 @@ class Digest:
             log.exception("the daily digest of estate %s could not be made", due.estate_id)
 
     async def _send_day(self, conn: AsyncConnection, estate_id: int, zone: ZoneInfo, now: datetime) -> None:
-        # However long the bot was down, the digest is of the last whole day: older days are in /report.
-        day = local_today(now, zone) - timedelta(days=1)
-        meant_for = datetime.combine(day + timedelta(days=1), self._send_at, tzinfo=zone)
+        # The digest of the latest send time that has passed: however long the bot was down, one digest,
+        # of the last day whose digest was due (older days are in /report).
+        meant_for = self._last_moment(now, zone)
+        day = _day_of(meant_for, zone)
         late = now - meant_for > LATE_AFTER
-        if not await _claim_day(conn, estate_id, day, meant_for, now, late):
-            return  # already sent for that day
-        managers = await people_queries.managers_of_estate(conn, estate_id)
-        if not any(manager.telegram_id for manager in managers):
+        if await _sent(conn, estate_id, day):
             return
+        managers = [m for m in await people_queries.managers_of_estate(conn, estate_id) if m.telegram_id]
+        if not managers:
+            return  # no manager on Telegram yet: nothing is sent, so the day is not marked as sent
+        await conn.execute(
+            digests.insert().values(estate_id=estate_id, day=day, due_at=meant_for, sent_at=now, late=late)
+        )
         report = await make_report(conn, estate_id, Span.day(day, zone), now, self._levels, self._targets)
         trend = await _trend(conn, estate_id, Span.ending(day, TREND_DAYS, zone))
         chart = await self._chart(trend, conn, day, now)
@@ -134,13 +145,17 @@ class Digest:
         return await outbox.attach(conn, f"digest-{day.isoformat()}.png", png, now=now)
 
     def _next_moment(self, now: datetime, zone: ZoneInfo) -> datetime:
-        """The next time the digest is due: today at the configured time, or tomorrow if that has passed."""
-        today = local_today(now, zone)
-        for day in (today, today + timedelta(days=1)):
-            moment = datetime.combine(day, self._send_at, tzinfo=zone)
-            if moment > now:
-                return moment
-        raise AssertionError("tomorrow's digest time is always in the future")
+        """The next time a digest is due: today at the configured time, or tomorrow if that has passed."""
+        moment = self._moment_on(local_today(now, zone), zone)
+        return moment if moment > now else self._moment_on(local_today(now, zone) + timedelta(days=1), zone)
+
+    def _last_moment(self, now: datetime, zone: ZoneInfo) -> datetime:
+        """The latest time a digest was due, at or before `now`."""
+        moment = self._moment_on(local_today(now, zone), zone)
+        return moment if moment <= now else self._moment_on(local_today(now, zone) - timedelta(days=1), zone)
+
+    def _moment_on(self, day: date, zone: ZoneInfo) -> datetime:
+        return datetime.combine(day, self._send_at, tzinfo=zone)
 
     async def _send_chart(
         self, conn: AsyncConnection, manager: Person, attachment: int, trend: list[TrendDay], now: datetime
@@ -210,21 +225,16 @@ async def _zone(conn: AsyncConnection, estate_id: int) -> ZoneInfo:
     return ZoneInfo(await people_queries.estate_timezone(conn, estate_id))
 
 
-async def _claim_day(
-    conn: AsyncConnection, estate_id: int, day: date, meant_for: datetime, now: datetime, late: bool
-) -> bool:
-    """Record that `day`'s digest is being sent; False if it already was."""
-    already = (
-        await conn.execute(
-            sa.select(digests.c.id).where(digests.c.estate_id == estate_id, digests.c.day == day)
-        )
-    ).first()
-    if already is not None:
-        return False
-    await conn.execute(
-        digests.insert().values(estate_id=estate_id, day=day, due_at=meant_for, sent_at=now, late=late)
+def _day_of(meant_for: datetime, zone: ZoneInfo) -> date:
+    """The day a digest is about: the day before the one it is sent on."""
+    return meant_for.astimezone(zone).date() - timedelta(days=1)
+
+
+async def _sent(conn: AsyncConnection, estate_id: int, day: date) -> bool:
+    found = await conn.execute(
+        sa.select(digests.c.id).where(digests.c.estate_id == estate_id, digests.c.day == day)
     )
-    return True
+    return found.first() is not None
 
 
 async def _trend(conn: AsyncConnection, estate_id: int, span: Span) -> list[TrendDay]:

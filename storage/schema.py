@@ -119,7 +119,7 @@ tickets = sa.Table(
     sa.Index(None, "estate_id", "resolved_at"),
     sa.Index(None, "estate_id", "closed_at"),
     sa.Index(None, "estate_id", "return_visit_at"),
-    sa.Index(None, "estate_id", "state"),
+    sa.Index(None, "estate_id", "state", "created_at"),  # open now, opened before a moment
 )
 
 # The append-only history of a ticket: rows are only ever inserted.

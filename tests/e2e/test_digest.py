@@ -238,3 +238,23 @@ async def test_export_sends_the_spreadsheet_as_a_document(
     assert (await cast.manager.wait_for("Which tickets?")).text is not None
     await cast.zhang.send_command("/export")
     assert "not for you" in (await cast.zhang.wait_for("not for")).content
+
+
+async def test_back_before_the_next_digest_time_sends_the_missed_day_then_the_next_on_time(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    async with BotApiSandbox(token=SANDBOX_TOKEN) as sandbox:
+        manager = sandbox.user(900, "Liu", language_code="en")
+        clock.set(at(20, 7, 0))
+        async with embedded_estate(tmp_path, ROSTER, clock, sandbox=sandbox) as first_run:
+            await first_run.settled()
+        # Down over the 20th's 08:00, back at 07:00 on the 21st: the 19th's digest is owed, late.
+        clock.set(at(21, 7, 0))
+        async with embedded_estate(tmp_path, None, clock, sandbox=sandbox) as second_run:
+            late = await manager.wait_for("Daily digest · 19 Nov")
+            clock.set(at(21, 8, 0))
+            on_time = await manager.wait_for("Daily digest · 20 Nov")
+            await second_run.settled()
+    assert late.text is not None and "⚠️ Sent late: it was due at 20 Nov 08:00" in late.text
+    assert on_time.text is not None and "Sent late" not in on_time.text
+    assert len(_digests(manager)) == 2

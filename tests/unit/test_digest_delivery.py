@@ -66,6 +66,18 @@ async def test_scheduling_sets_one_digest_at_the_configured_time(
     assert await _pending(rostered_db) == [_at(20, 18, 30)]
 
 
+async def test_a_time_moved_earlier_past_now_owes_the_days_digest_at_once(
+    rostered_db: Database, clock: ManualClock
+) -> None:
+    await _digest(rostered_db, clock).schedule()
+    assert await _pending(rostered_db) == [_at(21, 8)]
+    # Moved to 07:00 and restarted at 07:30, before the pending 08:00: 07:00 has come round without the
+    # 20th's digest, so it is due at once rather than skipped until tomorrow.
+    clock.set(_at(21, 7, 30))
+    await _digest(rostered_db, clock, Config(digest_at=time(7, 0))).schedule()
+    assert await _pending(rostered_db) == [_at(21, 7)]
+
+
 async def test_a_chart_that_cannot_be_drawn_still_leaves_the_figures(
     rostered_db: Database,
     clock: ManualClock,

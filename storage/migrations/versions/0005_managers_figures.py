@@ -16,12 +16,15 @@ down_revision = "0004"
 branch_labels = None
 depends_on = None
 
-TICKET_INDEXES = ("resolved_at", "closed_at", "return_visit_at", "state")
+TICKET_INDEXES = ("resolved_at", "closed_at", "return_visit_at")
 
 
 def upgrade() -> None:
     for column in TICKET_INDEXES:
         op.create_index(f"ix_tickets_estate_id_{column}", "tickets", ["estate_id", column])
+    op.create_index(
+        "ix_tickets_estate_id_state_created_at", "tickets", ["estate_id", "state", "created_at"]
+    )
     op.create_index("ix_ticket_events_kind_at", "ticket_events", ["kind", "at"])
     op.create_table(
         "attachments",
@@ -58,5 +61,6 @@ def downgrade() -> None:
         batch.drop_column("attachment_id")
     op.drop_table("attachments")
     op.drop_index("ix_ticket_events_kind_at", table_name="ticket_events")
+    op.drop_index("ix_tickets_estate_id_state_created_at", table_name="tickets")
     for column in TICKET_INDEXES:
         op.drop_index(f"ix_tickets_estate_id_{column}", table_name="tickets")
