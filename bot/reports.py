@@ -50,7 +50,8 @@ class Rate:
 @dataclass(frozen=True)
 class ButlerLine:
     butler: Person
-    assigned: int  # tickets that reached them in the span, on opening or passed on to them
+    assigned: int  # tickets that reached them in the span, on opening, passed on to them or taken on
+    promised: int  # ... of those, the ones the three-minute promise applies to (not taken on)
     accepted_in_time: int  # ... that they accepted within three minutes of it reaching them
     resolved: int
     resolved_on_time: int
@@ -74,7 +75,8 @@ class Report:
     closed: dict[str, int]
     open_at_end: dict[str, int]  # still open when the span ended (or now, for a span not yet over)
     complaints: int
-    complaint_closure: Rate
+    complaint_closure: Rate  # of those due to be settled by now: not the ones still within their time
+    complaints_in_time_still: int
     acceptance: Rate  # accepted within the three-minute promise
     on_time: Rate  # resolutions within the commitment, every category
     repairs_on_time: Rate
@@ -126,7 +128,7 @@ async def make_report(
     targets: Targets,
 ) -> Report:
     start, end = span.start, span.end
-    opened = await figures.opened(conn, estate_id, start, end, levels.accept_within)
+    opened = await figures.opened(conn, estate_id, start, end, levels.accept_within, now)
     offered = await figures.offered(conn, estate_id, start, end, levels.accept_within)
     resolved = await figures.resolved(conn, estate_id, start, end)
     closed = await figures.closed(conn, estate_id, start, end, now - levels.survey_give_up_after)
@@ -148,9 +150,10 @@ async def make_report(
         complaints=sum(row.count for row in complaints),
         complaint_closure=Rate(
             sum(row.settled for row in complaints),
-            sum(row.count for row in complaints),
+            sum(row.count - row.in_time_still for row in complaints),
             targets.complaint_closure,
         ),
+        complaints_in_time_still=sum(row.in_time_still for row in complaints),
         acceptance=Rate(sum(row.accepted_in_time for row in opened), sum(row.count for row in opened)),
         on_time=Rate(sum(row.on_time for row in resolved), sum(row.count for row in resolved)),
         repairs_on_time=Rate(
@@ -218,6 +221,7 @@ async def _butler_lines(
             ButlerLine(
                 butler=person,
                 assigned=sum(row.count for row in mine_offered),
+                promised=sum(row.promised for row in mine_offered),
                 accepted_in_time=sum(row.accepted_in_time for row in mine_offered),
                 resolved=sum(row.count for row in mine_resolved),
                 resolved_on_time=sum(row.on_time for row in mine_resolved),

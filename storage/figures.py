@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.model import OPEN_STATES, TicketState
+from bot.model import IN_HAND_STATES, OPEN_STATES, TicketState
 from storage.schema import ticket_events, tickets
 
 # Comparing two stored moments to the second: julianday() is in days, floating point.
@@ -53,6 +53,7 @@ class Opened:
     count: int
     accepted_in_time: int  # accepted within the three-minute promise of being opened
     settled: int  # resolved or closed by now
+    in_time_still: int  # not settled, but still within its commitment: not yet due to be settled
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,12 @@ class Rated:
 
 
 async def opened(
-    conn: AsyncConnection, estate_id: int, start: datetime, end: datetime, accept_within: timedelta
+    conn: AsyncConnection,
+    estate_id: int,
+    start: datetime,
+    end: datetime,
+    accept_within: timedelta,
+    now: datetime,
 ) -> list[Opened]:
     accepted_in_time = sa.and_(
         tickets.c.accepted_at.is_not(None),
@@ -89,12 +95,16 @@ async def opened(
         <= accept_within.total_seconds() + _TOLERANCE_SECONDS,
     )
     settled = tickets.c.state.in_((TicketState.RESOLVED, TicketState.CLOSED))
+    in_time_still = sa.and_(
+        tickets.c.state.in_(IN_HAND_STATES), tickets.c.due_at > now, tickets.c.overdue_at.is_(None)
+    )
     rows = await conn.execute(
         sa.select(
             tickets.c.category,
             sa.func.count(),
             _count_where(accepted_in_time),
             _count_where(settled),
+            _count_where(in_time_still),
         )
         .where(tickets.c.estate_id == estate_id, _within(tickets.c.created_at, start, end))
         .group_by(tickets.c.category)
@@ -104,23 +114,28 @@ async def opened(
 
 @dataclass(frozen=True)
 class Offered:
-    """Tickets that reached one butler in the span: on opening, or passed on to them by the ladder."""
+    """Tickets that reached one butler in the span: on opening, passed on by the ladder, or taken on."""
 
     butler_id: int
     count: int
-    accepted_in_time: int  # accepted by them within the promise of reaching them
+    promised: int  # those the three-minute promise applies to: not the ones they took on themselves
+    accepted_in_time: int  # ... that they accepted within the promise of reaching them
 
 
 async def offered(
     conn: AsyncConnection, estate_id: int, start: datetime, end: datetime, accept_within: timedelta
 ) -> list[Offered]:
     """Each butler's own three-minute record: a butler who let a ticket lapse is charged with it, and
-    the butler it was passed to is judged from when it reached them, not from when it was opened."""
+    the butler it was passed to is judged from when it reached them, not from when it was opened. Taking
+    a ticket on is accepting it there and then, so it says nothing about the promise and is left out."""
     events = ticket_events
+    detail = events.c.detail
     to_butler = sa.func.coalesce(
-        sa.func.json_extract(events.c.detail, "$.butler_id"), sa.func.json_extract(events.c.detail, "$.to_id")
+        sa.func.json_extract(detail, "$.butler_id"), sa.func.json_extract(detail, "$.to_id")
     ).label("butler_id")
+    promised = sa.func.json_extract(detail, "$.taken_on_by").is_(None)
     met = sa.and_(
+        promised,
         tickets.c.butler_id == to_butler,
         tickets.c.accepted_at.is_not(None),
         tickets.c.accepted_at >= events.c.at,
@@ -128,7 +143,7 @@ async def offered(
         <= accept_within.total_seconds() + _TOLERANCE_SECONDS,
     )
     reached = (
-        sa.select(to_butler, sa.func.count(), _count_where(met))
+        sa.select(to_butler, sa.func.count(), _count_where(promised), _count_where(met))
         .select_from(events.join(tickets, tickets.c.id == events.c.ticket_id))
         .where(
             events.c.kind.in_(("assigned", "escalated")),
@@ -138,8 +153,8 @@ async def offered(
         .group_by(to_butler)
     )
     return [
-        Offered(int(butler_id), count, in_time)
-        for butler_id, count, in_time in await conn.execute(reached)
+        Offered(int(butler_id), count, promised_count, in_time)
+        for butler_id, count, promised_count, in_time in await conn.execute(reached)
         if butler_id is not None
     ]
 

@@ -101,7 +101,7 @@ def test_the_demo_plays_the_day_and_exits_0(capsys: pytest.CaptureFixture[str]) 
         assert seen in out
     digest = out.split("━━━━ The manager's daily digest, next morning at 08:00 (服务日报) ━━━━\n")[1]
     assert digest.startswith("服务日报 · 11月20日\n\n工单\n新增 4 · 已处理 1 · 已完成 1 · 未完成 3\n")
-    assert "❌ 有效投诉办结率：0%（0/1） · 目标 ≥98%" in digest
+    assert "▫️ 有效投诉办结率：— · 目标 ≥98%，另有 1 件在时限内处理中" in digest
     assert "3 分钟接单率：75%（3/4）" in digest  # 周杰's question was not accepted within three minutes
     assert "李娜：派单 3 · 3 分钟内接单 1/3" in digest  # two passed on to 赵磊
 

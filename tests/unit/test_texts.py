@@ -93,6 +93,7 @@ REPORT = Report(
     open_at_end={"repair": 1},
     complaints=1,
     complaint_closure=Rate(0, 1, 0.98),
+    complaints_in_time_still=1,
     acceptance=Rate(2, 3),
     on_time=Rate(1, 1),
     repairs_on_time=Rate(1, 1, 0.92),
@@ -103,7 +104,7 @@ REPORT = Report(
     average_rating=4.0,
     reopened=0,
     overdue=[OverdueLine(TICKET, _person(Role.BUTLER))],
-    butlers=[ButlerLine(_person(Role.BUTLER), 3, 2, 1, 1, 1, 4.0, 1)],
+    butlers=[ButlerLine(_person(Role.BUTLER), 3, 3, 2, 1, 1, 1, 4.0, 1)],
 )
 SAMPLE.update(report=REPORT, kind="daily", late=True, meant_for=NOW, target=0.92)
 SAMPLE.update(first=NOW.date(), last=NOW.date(), span=REPORT.span, rows=12)
