@@ -22,9 +22,7 @@ TICKET_INDEXES = ("resolved_at", "closed_at", "return_visit_at")
 def upgrade() -> None:
     for column in TICKET_INDEXES:
         op.create_index(f"ix_tickets_estate_id_{column}", "tickets", ["estate_id", column])
-    op.create_index(
-        "ix_tickets_estate_id_state_created_at", "tickets", ["estate_id", "state", "created_at"]
-    )
+    op.create_index("ix_tickets_estate_id_state_created_at", "tickets", ["estate_id", "state", "created_at"])
     op.create_index("ix_ticket_events_kind_at", "ticket_events", ["kind", "at"])
     op.create_table(
         "attachments",
