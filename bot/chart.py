@@ -23,7 +23,7 @@ from matplotlib.ticker import FixedLocator, MultipleLocator, PercentFormatter, S
 
 NEW_COLOUR = "#55ACEE"  # 🟦 bars: tickets opened that day
 RESOLVED_COLOUR = "#78B159"  # 🟩 bars: tickets resolved that day
-ON_TIME_COLOUR = "#F4900C"  # 🟧 line with dots, right axis: share resolved within the commitment
+ON_TIME_COLOUR = "#F4900C"  # 🟧 line with dots, right axis: share of repairs resolved within the commitment
 TARGET_COLOUR = "#707070"  # dashed grey line, right axis: the on-time target
 
 # About 1200×750 px: wide enough to read on a phone without zooming into a huge file.

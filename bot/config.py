@@ -100,6 +100,8 @@ def config_from_dict(raw: dict[str, Any], *, source: str = "config") -> Config:
         raise ConfigError(f"{source} [estate] timezone: unknown timezone {timezone!r}") from error
     rules = raw.get("classification", {}).get("rules")
     digest = raw.get("digest", {})
+    if set(digest) - {"at"}:
+        raise ConfigError(f"{source} [digest]: unknown setting(s) {', '.join(sorted(set(digest) - {'at'}))}")
     invites = raw.get("invites", {})
     return Config(
         estate_name=str(estate.get("name", Config.estate_name)),

@@ -177,27 +177,36 @@ class Digest:
 
     async def show_today(self, manager: Person) -> Report:
         """/digest: today so far."""
-        async with self._db.begin() as conn:
+        async with self._db.read() as conn:
             zone = await _zone(conn, manager.estate_id)
             now = self._clock.now()
             span = Span.day(local_today(now, zone), zone)
             report = await make_report(conn, manager.estate_id, span, now, self._levels, self._targets)
-            await self._tell_report(conn, manager, report, "today")
-            return report
+        await self._tell(manager, report, "today")
+        return report
 
     async def show_report(self, manager: Person, words: list[str]) -> Report | None:
         """/report week, /report month, /report 2026-11, /report 2026-11-01 2026-11-15."""
-        async with self._db.begin() as conn:
+        # Counted from a snapshot, without the write lock: a year's span must not hold up decisions.
+        async with self._db.read() as conn:
             zone = await _zone(conn, manager.estate_id)
             now = self._clock.now()
             try:
                 span = read_span(words, local_today(now, zone), zone)
             except SpanError:
+                report = None
+            else:
+                report = await make_report(conn, manager.estate_id, span, now, self._levels, self._targets)
+        if report is None:
+            async with self._db.begin() as conn:
                 await self._notify.tell(conn, manager, "report_usage")
-                return None
-            report = await make_report(conn, manager.estate_id, span, now, self._levels, self._targets)
-            await self._tell_report(conn, manager, report, "span")
-            return report
+            return None
+        await self._tell(manager, report, "span")
+        return report
+
+    async def _tell(self, manager: Person, report: Report, kind: str) -> None:
+        async with self._db.begin() as conn:
+            await self._tell_report(conn, manager, report, kind)
 
     async def _tell_report(
         self,
@@ -241,6 +250,6 @@ async def _trend(conn: AsyncConnection, estate_id: int, span: Span) -> list[Tren
     days = []
     for day in span.days():
         counts = await figures.day_counts(conn, estate_id, day.start, day.end)
-        rate = counts.on_time / counts.resolved if counts.resolved else None
+        rate = counts.repairs_on_time / counts.repairs_resolved if counts.repairs_resolved else None
         days.append(TrendDay(day.first_day, counts.new, counts.resolved, rate))
     return days

@@ -22,7 +22,7 @@ from storage import figures
 from storage import people as people_queries
 from storage import tickets as ticket_queries
 
-REPAIRS = (Category.REPAIR.value, Category.EMERGENCY.value)  # 零修、急修
+REPAIRS = figures.REPAIR_CATEGORIES  # 零修、急修
 # For a span still under way, "open at its end" means open after everything recorded so far, including
 # a ticket closed this very microsecond (the database's resolution).
 _EVERYTHING_SO_FAR = timedelta(microseconds=1)

@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 BATCH = 200
 MAX_BACKOFF_SECONDS = 60.0
 IDLE_POLL_SECONDS = 1.0
+UPLOAD_SECONDS = 30.0
+UPLOAD_BYTES_PER_SECOND = 200_000  # the slowest uplink we still wait for
 
 
 class OutboxSender:
@@ -220,13 +222,25 @@ class OutboxSender:
         upload = InputFile(stored.content, filename=stored.filename)
         caption = row.payload.get("caption_html")
         parse_mode = ParseMode.HTML if caption else None
+        # PTB's default 20 s to write would cut off a large export on an ordinary line: allow for its size.
+        write_timeout = UPLOAD_SECONDS + len(stored.content) / UPLOAD_BYTES_PER_SECOND
         if row.kind == "send_photo":
             message = await self._bot.send_photo(
-                chat_id=row.chat_id, photo=upload, caption=caption, parse_mode=parse_mode
+                chat_id=row.chat_id,
+                photo=upload,
+                caption=caption,
+                parse_mode=parse_mode,
+                write_timeout=write_timeout,
+                read_timeout=UPLOAD_SECONDS,
             )
         else:
             message = await self._bot.send_document(
-                chat_id=row.chat_id, document=upload, caption=caption, parse_mode=parse_mode
+                chat_id=row.chat_id,
+                document=upload,
+                caption=caption,
+                parse_mode=parse_mode,
+                write_timeout=write_timeout,
+                read_timeout=UPLOAD_SECONDS,
             )
         return message.message_id
 

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 WEEK_DAYS = 7
 MONTH_DAYS = 30
 LONGEST_SPAN_DAYS = 366
+YEARS = range(2000, 2101)  # any date a manager means; beyond, date arithmetic would overflow
 
 
 class SpanError(ValueError):
@@ -71,9 +72,12 @@ def read_day(text: str) -> date:
     if match is None:
         raise SpanError(f"{text!r} is not a date like 2026-11-20")
     try:
-        return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+        day = date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
     except ValueError as error:
         raise SpanError(f"{text!r} is not a date on the calendar") from error
+    if day.year not in YEARS:
+        raise SpanError(f"{text!r} is too far from today")
+    return day
 
 
 def between(first: date, last: date, zone: ZoneInfo) -> Span:
@@ -107,7 +111,7 @@ def read_span(words: list[str], today: date, zone: ZoneInfo, *, default: str = "
     month = _MONTH.match(word)
     if month is not None:
         year, number = int(month.group(1)), int(month.group(2))
-        if not 1 <= number <= 12:
+        if not 1 <= number <= 12 or year not in YEARS:
             raise SpanError(f"{word!r} is not a month like 2026-11")
         first = date(year, number, 1)
         following = date(year + number // 12, number % 12 + 1, 1)

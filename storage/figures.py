@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.model import IN_HAND_STATES, OPEN_STATES, TicketState
+from bot.model import IN_HAND_STATES, OPEN_STATES, Category, TicketState
 from storage.schema import ticket_events, tickets
 
 # Comparing two stored moments to the second: julianday() is in days, floating point.
@@ -255,21 +255,27 @@ async def open_by_butler(conn: AsyncConnection, estate_id: int) -> dict[int, int
 class DayCounts:
     new: int
     resolved: int
-    on_time: int
+    repairs_resolved: int
+    repairs_on_time: int
+
+
+REPAIR_CATEGORIES = (Category.REPAIR.value, Category.EMERGENCY.value)  # 零修、急修
 
 
 async def day_counts(conn: AsyncConnection, estate_id: int, start: datetime, end: datetime) -> DayCounts:
-    """One day of the trend chart: opened, resolved, and resolved within the commitment."""
+    """One day of the trend chart: opened, resolved, and how many repairs were resolved on time (the
+    share drawn against its target)."""
     new = await conn.execute(
         sa.select(sa.func.count()).where(
             tickets.c.estate_id == estate_id, _within(tickets.c.created_at, start, end)
         )
     )
+    repair = tickets.c.category.in_(REPAIR_CATEGORIES)
     done = (
         await conn.execute(
-            sa.select(sa.func.count(), _count_where(ON_TIME)).where(
+            sa.select(sa.func.count(), _count_where(repair), _count_where(sa.and_(repair, ON_TIME))).where(
                 tickets.c.estate_id == estate_id, _within(tickets.c.resolved_at, start, end)
             )
         )
     ).one()
-    return DayCounts(new=int(new.scalar_one()), resolved=int(done[0]), on_time=int(done[1]))
+    return DayCounts(int(new.scalar_one()), int(done[0]), int(done[1]), int(done[2]))

@@ -96,7 +96,7 @@ def test_the_demo_plays_the_day_and_exits_0(capsys: pytest.CaptureFixture[str]) 
         "原因：楼上施工队周一起调整作业时间",
         "← 您好，周杰！",
         "← 今日服务数据，截至 11月20日 18:00",
-        "← [photo] 11月07日 至 11月20日：🟦 新增 · 🟩 已处理 · 🟧 按时完成率（右侧 %）· 虚线：目标 92%",
+        "← [photo] 11月07日 至 11月20日：🟦 新增 · 🟩 已处理 · 🟧 零修、急修及时率（右侧 %）· 虚线：目标 92%",
     ):
         assert seen in out
     digest = out.split("━━━━ The manager's daily digest, next morning at 08:00 (服务日报) ━━━━\n")[1]

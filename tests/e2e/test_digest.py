@@ -67,7 +67,7 @@ async def test_the_digest_reaches_every_manager_at_eight_with_its_chart(
         assert chinese.text is not None and chinese.text.startswith("服务日报 · 11月20日\n\n工单\n新增 1 ·")
         chart = await cast.manager.wait_for(lambda m: m.kind == "photo")
         assert chart.content == (
-            "07 Nov – 20 Nov: 🟦 new · 🟩 resolved · 🟧 resolved on time (right, %) · dashed: target 92%"
+            "07 Nov – 20 Nov: 🟦 new · 🟩 resolved · 🟧 repairs on time (right, %) · dashed: target 92%"
         )
         assert (await wang.wait_for(lambda m: m.kind == "photo")).content.startswith(
             "11月07日 至 11月20日：🟦 新增"

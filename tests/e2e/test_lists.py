@@ -110,6 +110,8 @@ async def test_help_speaks_to_each_role(estate: EmbeddedEstate, cast: Cast) -> N
     await cast.a1.send_command("/help")
     assert "/tasks shows your open tasks" in (await cast.a1.wait_for("How this works")).content
     await cast.manager.send_command("/help")
-    assert "/digest shows today's figures" in (await cast.manager.wait_for("How this works")).content
+    assert (
+        "/digest shows today so far; /report week" in (await cast.manager.wait_for("How this works")).content
+    )
     await cast.sun.send_command("/help")
     assert "/my 查看我的工单" in (await cast.sun.wait_for("使用说明")).content

@@ -737,6 +737,10 @@ def test_december_read_in_january_is_the_whole_month() -> None:
         ["2026-11-20", "2026-11-19"],  # ends before it begins
         ["2025-01-01", "2026-01-02"],  # 367 days
         ["2026-11-01", "to", "2026-11-19"],
+        ["0000-01"],  # years date arithmetic cannot reach: refused, not a crash
+        ["9999-12"],
+        ["0001-01-01"],
+        ["9999-12-31"],
     ],
 )
 def test_read_span_refuses(words: list[str]) -> None:
