@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -819,3 +820,21 @@ async def test_a_promise_broken_before_a_reopen_still_counts_as_late(quiet: Esta
     assert report.on_time == Rate(1, 2)  # 1002 only: 1001 lapsed on the 18th, whatever came after
     assert report.repairs_on_time == Rate(1, 2, 0.92)
     assert report.reopened == 1
+
+
+def test_a_day_is_the_estates_local_day_even_when_the_clocks_change() -> None:
+    new_york = ZoneInfo("America/New_York")
+    spring = Span.day(date(2026, 3, 8), new_york)  # clocks go forward at 02:00: a 23-hour day
+    autumn = Span.day(date(2026, 11, 1), new_york)  # and back: 25 hours
+    assert (spring.start, spring.end - spring.start) == (
+        datetime(2026, 3, 8, 5, tzinfo=UTC),
+        timedelta(hours=23),
+    )
+    assert (autumn.start, autumn.end - autumn.start) == (
+        datetime(2026, 11, 1, 4, tzinfo=UTC),
+        timedelta(hours=25),
+    )
+    week = Span.ending(date(2026, 3, 10), 7, new_york)
+    assert [day.end for day in week.days()[:-1]] == [
+        day.start for day in week.days()[1:]
+    ]  # no gap, no overlap
