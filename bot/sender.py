@@ -224,24 +224,15 @@ class OutboxSender:
         parse_mode = ParseMode.HTML if caption else None
         # PTB's default 20 s to write would cut off a large export on an ordinary line: allow for its size.
         write_timeout = UPLOAD_SECONDS + len(stored.content) / UPLOAD_BYTES_PER_SECOND
-        if row.kind == "send_photo":
-            message = await self._bot.send_photo(
-                chat_id=row.chat_id,
-                photo=upload,
-                caption=caption,
-                parse_mode=parse_mode,
-                write_timeout=write_timeout,
-                read_timeout=UPLOAD_SECONDS,
-            )
-        else:
-            message = await self._bot.send_document(
-                chat_id=row.chat_id,
-                document=upload,
-                caption=caption,
-                parse_mode=parse_mode,
-                write_timeout=write_timeout,
-                read_timeout=UPLOAD_SECONDS,
-            )
+        send = self._bot.send_photo if row.kind == "send_photo" else self._bot.send_document
+        message = await send(
+            row.chat_id,
+            upload,
+            caption=caption,
+            parse_mode=parse_mode,
+            write_timeout=write_timeout,
+            read_timeout=UPLOAD_SECONDS,
+        )
         return message.message_id
 
     async def _reply_parameters(self, reply_to_row: int | None) -> ReplyParameters | None:
