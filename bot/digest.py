@@ -91,7 +91,7 @@ class Digest:
     async def send_daily(self, conn: AsyncConnection, due: DueClock) -> None:
         """The digest clock fired: the next digest on the clocks, and yesterday's figures to every manager."""
         now = self._clock.now()
-        zone = ZoneInfo(await people_queries.estate_timezone(conn, due.estate_id))
+        zone = await people_queries.estate_zone(conn, due.estate_id)
         await clock_queries.set_clock(
             conn,
             estate_id=due.estate_id,
@@ -178,7 +178,7 @@ class Digest:
     async def show_today(self, manager: Person) -> Report:
         """/digest: today so far."""
         async with self._db.read() as conn:
-            zone = await _zone(conn, manager.estate_id)
+            zone = await people_queries.estate_zone(conn, manager.estate_id)
             now = self._clock.now()
             span = Span.day(local_today(now, zone), zone)
             report = await make_report(conn, manager.estate_id, span, now, self._levels, self._targets)
@@ -189,7 +189,7 @@ class Digest:
         """/report week, /report month, /report 2026-11, /report 2026-11-01 2026-11-15."""
         # Counted from a snapshot, without the write lock: a year's span must not hold up decisions.
         async with self._db.read() as conn:
-            zone = await _zone(conn, manager.estate_id)
+            zone = await people_queries.estate_zone(conn, manager.estate_id)
             now = self._clock.now()
             try:
                 span = read_span(words, local_today(now, zone), zone)
@@ -228,10 +228,6 @@ class Digest:
             meant_for=meant_for,
             categories=[category.value for category in Category],
         )
-
-
-async def _zone(conn: AsyncConnection, estate_id: int) -> ZoneInfo:
-    return ZoneInfo(await people_queries.estate_timezone(conn, estate_id))
 
 
 def _day_of(meant_for: datetime, zone: ZoneInfo) -> date:

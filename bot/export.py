@@ -30,8 +30,9 @@ from bot.notify import Notifier
 from bot.spans import Span, SpanError, between, local_today, read_span
 from bot.texts import Texts
 from storage import people as people_queries
+from storage import tickets as ticket_queries
 from storage.database import Database
-from storage.schema import estates, people, teams, tickets
+from storage.schema import estates
 
 # The columns in order; their headers are `export_columns` in templates/<language>/labels.j2.
 COLUMNS = (
@@ -98,45 +99,6 @@ class _Words:
         )
 
 
-def _query(estate_id: int, span: Span) -> sa.Select[tuple[object, ...]]:
-    # People and team are joined here, so the rows need no further queries however many there are.
-    owner = people.alias("owner")
-    requester = people.alias("requester")
-    butler = people.alias("butler")
-    t = tickets.c
-    return (
-        sa.select(
-            t.number,
-            t.created_at,
-            t.category,
-            t.state,
-            teams.c.name.label("team"),
-            owner.c.unit,
-            requester.c.name.label("requester"),
-            butler.c.name.label("butler"),
-            t.accepted_at,
-            t.due_at,
-            t.resolved_at,
-            t.closed_at,
-            t.overdue_at,
-            t.reopen_count,
-            t.rating,
-            t.rating_comment,
-            t.return_visit_at,
-            t.return_visit_by,
-            t.summary,
-        )
-        .select_from(
-            tickets.join(teams, teams.c.id == t.team_id)
-            .join(owner, owner.c.id == t.owner_id)
-            .join(requester, requester.c.id == t.requester_id)
-            .outerjoin(butler, butler.c.id == t.butler_id)
-        )
-        .where(t.estate_id == estate_id, t.created_at >= span.start, t.created_at < span.end)
-        .order_by(t.number)
-    )
-
-
 def _cells(row: sa.Row[tuple[object, ...]], words: _Words, zone: ZoneInfo) -> list[Cell]:
     def when(moment: datetime | None) -> str:
         return moment.astimezone(zone).strftime(TIME_FORMAT) if moment is not None else ""
@@ -175,8 +137,6 @@ async def write_tickets_csv(
     language: str,
     texts: Texts,
     sink: TextIO,
-    *,
-    bom: bool = True,
 ) -> int:
     """Write the tickets created in `span` as CSV to `sink`; returns how many rows (without the header).
 
@@ -186,11 +146,10 @@ async def write_tickets_csv(
     """
     words = _Words.of(texts, language)
     writer = csv.writer(sink, lineterminator="\r\n")
-    if bom:
-        sink.write(BOM)
+    sink.write(BOM)
     writer.writerow(words.header)
     written = 0
-    result = await conn.stream(_query(estate_id, span))
+    result = await conn.stream(ticket_queries.export_rows(estate_id, span.start, span.end))
     async for batch in result.partitions(BATCH):
         writer.writerows(_cells(row, words, span.zone) for row in batch)
         written += len(batch)
@@ -218,7 +177,7 @@ class ManagersExport:
 
     async def send(self, manager: Person, words: list[str]) -> None:
         async with self._db.read() as conn:
-            zone = ZoneInfo(await people_queries.estate_timezone(conn, manager.estate_id))
+            zone = await people_queries.estate_zone(conn, manager.estate_id)
             try:
                 span = read_span(words, local_today(self._clock.now(), zone), zone, default="month")
             except SpanError:

@@ -22,7 +22,6 @@ from storage import figures
 from storage import people as people_queries
 from storage import tickets as ticket_queries
 
-REPAIRS = figures.REPAIR_CATEGORIES  # 零修、急修
 # For a span still under way, "open at its end" means open after everything recorded so far, including
 # a ticket closed this very microsecond (the database's resolution).
 _EVERYTHING_SO_FAR = timedelta(microseconds=1)
@@ -135,8 +134,8 @@ async def make_report(
     rated = await figures.rated(conn, estate_id, start, end)
 
     complaints = [row for row in opened if row.category == Category.COMPLAINT]
-    repairs_resolved = [row for row in resolved if row.category in REPAIRS]
-    repairs_closed = [row for row in closed if row.category in REPAIRS]
+    repairs_resolved = [row for row in resolved if row.category in figures.REPAIR_CATEGORIES]
+    repairs_closed = [row for row in closed if row.category in figures.REPAIR_CATEGORIES]
     visits_owed = [row.count - row.waiting for row in closed]
     ratings = sum(row.count for row in rated)
     stars = sum(row.stars for row in rated)

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.model import IN_HAND_STATES, OPEN_STATES, Category, TicketState
 from storage.schema import ticket_events, tickets
+from storage.tickets import is_overdue
 
 # Comparing two stored moments to the second: julianday() is in days, floating point.
 _SECONDS_PER_DAY = 86400.0
@@ -95,9 +96,7 @@ async def opened(
         <= accept_within.total_seconds() + _TOLERANCE_SECONDS,
     )
     settled = tickets.c.state.in_((TicketState.RESOLVED, TicketState.CLOSED))
-    in_time_still = sa.and_(
-        tickets.c.state.in_(IN_HAND_STATES), tickets.c.due_at > now, tickets.c.overdue_at.is_(None)
-    )
+    in_time_still = sa.and_(tickets.c.state.in_(IN_HAND_STATES), ~is_overdue(now))
     rows = await conn.execute(
         sa.select(
             tickets.c.category,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Set as AbstractSet
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
@@ -103,6 +104,11 @@ async def team_name(conn: AsyncConnection, team_id: int | None) -> str | None:
 async def estate_timezone(conn: AsyncConnection, estate_id: int) -> str:
     zone = (await conn.execute(sa.select(estates.c.timezone).where(estates.c.id == estate_id))).scalar_one()
     return str(zone)
+
+
+async def estate_zone(conn: AsyncConnection, estate_id: int) -> ZoneInfo:
+    """The estate's timezone: its days are the ones figures are counted by."""
+    return ZoneInfo(await estate_timezone(conn, estate_id))
 
 
 async def ensure_estate(conn: AsyncConnection, name: str, timezone: str) -> int:

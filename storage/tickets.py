@@ -10,7 +10,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.model import IN_HAND_STATES, OPEN_STATES, Category, Ticket, TicketState
-from storage.schema import follow_ups, ticket_events, tickets
+from storage.schema import follow_ups, people, teams, ticket_events, tickets
 
 
 def to_ticket(row: Row[Any]) -> Ticket:
@@ -186,3 +186,45 @@ async def first_event(conn: AsyncConnection, ticket_id: int, kind: str) -> Row[A
             .limit(1)
         )
     ).first()
+
+
+def export_rows(estate_id: int, start: datetime, end: datetime) -> sa.Select[tuple[object, ...]]:
+    """Every ticket opened in [start, end) with its people's names and team, for the export (by number).
+
+    People and team are joined here, so the rows need no further queries however many there are.
+    """
+    owner = people.alias("owner")
+    requester = people.alias("requester")
+    butler = people.alias("butler")
+    t = tickets.c
+    return (
+        sa.select(
+            t.number,
+            t.created_at,
+            t.category,
+            t.state,
+            teams.c.name.label("team"),
+            owner.c.unit,
+            requester.c.name.label("requester"),
+            butler.c.name.label("butler"),
+            t.accepted_at,
+            t.due_at,
+            t.resolved_at,
+            t.closed_at,
+            t.overdue_at,
+            t.reopen_count,
+            t.rating,
+            t.rating_comment,
+            t.return_visit_at,
+            t.return_visit_by,
+            t.summary,
+        )
+        .select_from(
+            tickets.join(teams, teams.c.id == t.team_id)
+            .join(owner, owner.c.id == t.owner_id)
+            .join(requester, requester.c.id == t.requester_id)
+            .outerjoin(butler, butler.c.id == t.butler_id)
+        )
+        .where(t.estate_id == estate_id, t.created_at >= start, t.created_at < end)
+        .order_by(t.number)
+    )
