@@ -58,6 +58,8 @@ people = sa.Table(
     sa.Column("on_duty", sa.Boolean, nullable=False, server_default=sa.true()),
     # False once the person is no longer in the roster file: kept for history, never routed to.
     sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    # Telegram refused a message to them (403: they blocked the bot); cleared when they write again.
+    sa.Column("unreachable_at", UtcDateTime(), nullable=True),
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("updated_at", UtcDateTime(), nullable=False),
     sa.UniqueConstraint("estate_id", "role", "roster_key", "name"),
@@ -240,6 +242,34 @@ follow_ups = sa.Table(
     sa.Column("result", sa.JSON, nullable=True),
     sa.Index(None, "butler_id", "done_at"),
     sa.Index(None, "ticket_id"),
+)
+
+# Every update Telegram handed the bot, stored before it is acknowledged and processed from here.
+# received -> handled (or failed: a handler raised; rejected: not a well-formed update, payload dropped).
+RECEIVED = sa.text("status = 'received'")
+updates = sa.Table(
+    "updates",
+    metadata,
+    sa.Column("update_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("received_at", UtcDateTime(), nullable=False),
+    sa.Column("status", sa.String(12), nullable=False, server_default="received"),
+    sa.Column("payload", sa.JSON, nullable=True),
+    sa.Column("handled_at", UtcDateTime(), nullable=True),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Index("ix_updates_received", "update_id", sqlite_where=RECEIVED, postgresql_where=RECEIVED),
+    sa.Index(None, "received_at"),  # pruning what is older than any redelivery
+)
+
+# A resident's request held back because they sent too many in an hour; released in order later.
+held_messages = sa.Table(
+    "held_messages",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("person_id", sa.Integer, sa.ForeignKey("people.id"), nullable=False),
+    sa.Column("received_at", UtcDateTime(), nullable=False),
+    sa.Column("incoming", sa.JSON, nullable=False),  # the message as bot.model.Incoming's fields
+    sa.Column("released_at", UtcDateTime(), nullable=True),
+    sa.Index(None, "person_id", "released_at"),
 )
 
 # The daily digests sent: one row per estate and local day, so a digest is never sent twice.
