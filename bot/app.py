@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Protocol
 
-from telegram import BotCommand
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
+from telegram import Bot, BotCommand
+from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 import handlers
 from bot.clock import Clock, SystemClock
 from bot.config import TELEGRAM_API_URL, Config
+from bot.intake import Intake
+from bot.pacing import Pacing
+from bot.polling import LongPolling
 from bot.runtime import GuanjiaContext, Runtime
 from bot.sender import OutboxSender
 from bot.services import Services
@@ -37,7 +40,9 @@ class Settings:
     api_url: str = TELEGRAM_API_URL
     config: Config = field(default_factory=Config)
     clock: Clock = field(default_factory=SystemClock)
-    rate_limit: bool = True  # Telegram's global limit; the sandbox can do without it
+    # Telegram's limits (1 message a second per chat, ~30 overall), kept by the outbox sender's pacing;
+    # the sandbox has none, so the embedded bot sends unpaced.
+    rate_limit: bool = True
 
     @property
     def file_url(self) -> str:
@@ -55,13 +60,13 @@ def build_application(settings: Settings) -> GuanjiaApplication:
         .context_types(ContextTypes(context=GuanjiaContext))
         # No Defaults(parse_mode=...): PTB would add parse_mode to editMessageReplyMarkup too, a field
         # that method does not have. Every send states its parse mode itself (bot/sender.py).
+        # No Updater: updates are fetched and stored by bot/polling.py or bot/webhook.py, and handed to
+        # the Application by bot/intake.py once they are safe in the database.
+        .updater(None)
         .post_init(lambda app: _open(app, settings))
         .post_stop(_stop_sending)
         .post_shutdown(_close)
     )
-    if settings.rate_limit:
-        # No retries here: the outbox sender owns retrying, so a 429 is waited out exactly once.
-        builder = builder.rate_limiter(cast(Any, AIORateLimiter(max_retries=0)))
     application: GuanjiaApplication = builder.build()
     handlers.register(application)
     return application
@@ -70,7 +75,10 @@ def build_application(settings: Settings) -> GuanjiaApplication:
 async def _open(application: GuanjiaApplication, settings: Settings) -> None:
     db = await Database.open(settings.db_path)
     services = Services.assemble(db, settings.clock, settings.config)
-    sender = OutboxSender(db, application.bot, settings.clock)
+    pacing = Pacing() if settings.rate_limit else Pacing.unpaced()
+    sender = OutboxSender(
+        db, application.bot, settings.clock, pacing=pacing, recipients=services.reachability
+    )
     timekeeper = Timekeeper(
         db,
         settings.clock,
@@ -78,7 +86,10 @@ async def _open(application: GuanjiaApplication, settings: Settings) -> None:
         after_firing=sender.wake,
         on_estate_due=services.on_estate_due(),
     )
-    application.bot_data["runtime"] = Runtime(**vars(services), sender=sender, timekeeper=timekeeper)
+    intake = Intake(db, settings.clock, application)
+    application.bot_data["runtime"] = Runtime(
+        **vars(services), sender=sender, timekeeper=timekeeper, intake=intake
+    )
     # Before anyone is known, the menu offers only /start and /help; each person gets their role's menu.
     texts = services.texts
     await application.bot.set_my_commands(
@@ -87,14 +98,16 @@ async def _open(application: GuanjiaApplication, settings: Settings) -> None:
     await services.digest.schedule()  # every estate's next daily digest is on the clocks
     sender.start()
     timekeeper.start()
+    intake.start()  # updates stored but not handled when the bot last stopped are handled first
     log.info("Guanjia is up: database %s", settings.db_path)
 
 
 async def _stop_sending(application: GuanjiaApplication) -> None:
-    # post_stop, not post_shutdown: the sender still needs the bot's HTTP client to flush. The clocks
-    # stop first, so what they last decided is flushed too.
+    # post_stop, not post_shutdown: the sender still needs the bot's HTTP client to flush. Handling and
+    # the clocks stop first, so what they last decided is flushed too.
     runtime: Runtime | None = application.bot_data.get("runtime")
     if runtime is not None:
+        await runtime.intake.stop()
         await runtime.timekeeper.stop()
         await runtime.sender.stop()
 
@@ -105,24 +118,39 @@ async def _close(application: GuanjiaApplication) -> None:
         await runtime.db.close()
 
 
-@contextlib.asynccontextmanager
-async def polling(application: GuanjiaApplication, poll_timeout: float = 10.0) -> AsyncIterator[None]:
-    """Run the bot inside an event loop someone else owns (the demo, the tests), as run_polling would.
+class UpdateSource(Protocol):
+    """Where updates come from: long polling (bot/polling.py) or a webhook (bot/webhook.py)."""
 
-    run_polling owns its loop; this does the same steps in the same order, hooks included.
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+SourceFor = Callable[[Bot, Intake], UpdateSource]
+
+
+def long_polling(poll_timeout: float = 10.0) -> SourceFor:
+    return lambda bot, intake: LongPolling(bot, intake, ALLOWED_UPDATES, poll_timeout)
+
+
+@contextlib.asynccontextmanager
+async def running(application: GuanjiaApplication, source_for: SourceFor) -> AsyncIterator[UpdateSource]:
+    """Run the bot inside an event loop someone else owns: `guanjia run`, the demo, the tests.
+
+    The stop is graceful and in this order: take no more updates; finish the update in hand; stop the
+    clocks; deliver what the outbox holds; close the database (post_stop and post_shutdown).
     """
     await application.initialize()
     if application.post_init:
         await application.post_init(application)
-    assert application.updater is not None
-    await application.updater.start_polling(
-        poll_interval=0.0, timeout=int(poll_timeout), allowed_updates=ALLOWED_UPDATES
-    )
     await application.start()
+    runtime: Runtime = application.bot_data["runtime"]
+    source = source_for(application.bot, runtime.intake)
     try:
-        yield
+        await source.start()
+        yield source
     finally:
-        await application.updater.stop()
+        await source.stop()
         await application.stop()
         if application.post_stop:
             await application.post_stop(application)

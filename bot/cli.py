@@ -31,6 +31,18 @@ def main(argv: list[str] | None = None) -> int:
         "--api-url", default=TELEGRAM_API_URL, help="Bot API base URL, e.g. http://127.0.0.1:8081/bot"
     )
     run.add_argument("--config", type=Path, default=None)
+    run.add_argument(
+        "--webhook",
+        default=None,
+        metavar="URL",
+        help="take updates by webhook at this public HTTPS URL instead of long polling (needs --listen)",
+    )
+    run.add_argument(
+        "--listen",
+        default=None,
+        metavar="HOST:PORT",
+        help="where the webhook server listens, e.g. 127.0.0.1:8443",
+    )
 
     roster = commands.add_parser("roster", help="the estate's roster")
     roster_commands = roster.add_subparsers(dest="roster_command", required=True)
@@ -76,17 +88,22 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from bot.app import ALLOWED_UPDATES, Settings, build_application
+    from bot.app import Settings
     from bot.logging_setup import configure_logging
+    from bot.serve import serve, source_for
 
     token = args.token or os.environ.get("GUANJIA_TOKEN", "")
     if not token:
         print("guanjia run: no token; pass --token or set GUANJIA_TOKEN", file=sys.stderr)
         return 2
+    try:
+        source = source_for(args.webhook, args.listen)
+    except ValueError as error:
+        print(f"guanjia run: {error}", file=sys.stderr)
+        return 2
     configure_logging(token)
     settings = Settings(token=token, db_path=args.db, api_url=args.api_url, config=load_config(args.config))
-    application = build_application(settings)
-    application.run_polling(allowed_updates=ALLOWED_UPDATES)
+    asyncio.run(serve(settings, source))
     return 0
 
 

@@ -56,11 +56,19 @@ class Targets:
 
 
 @dataclass(frozen=True)
+class Limits:
+    """How much one person may ask of the service before being slowed down (bot/flood.py)."""
+
+    requests_per_hour: int = 20  # a household member's messages passed on to their butler per rolling hour
+
+
+@dataclass(frozen=True)
 class Config:
     estate_name: str = "default"
     timezone: str = "Asia/Shanghai"
     sla: ServiceLevels = field(default_factory=ServiceLevels)
     targets: Targets = field(default_factory=Targets)
+    limits: Limits = field(default_factory=Limits)
     digest_at: time = time(8, 0)  # the managers' daily digest, in the estate's local time
     invite_valid_for: timedelta = timedelta(days=7)
     classification_rules: Path | None = None  # None: the rules shipped in bot/categories.toml
@@ -108,6 +116,7 @@ def config_from_dict(raw: dict[str, Any], *, source: str = "config") -> Config:
         timezone=timezone,
         sla=ServiceLevels(**sla_values),
         targets=_targets(raw.get("targets", {}), source),
+        limits=_limits(raw.get("limits", {}), source),
         digest_at=_time_of_day(digest.get("at", "08:00"), where=f"{source} [digest] at"),
         invite_valid_for=parse_duration(
             invites.get("valid_for", "7d"), where=f"{source} [invites] valid_for"
@@ -127,6 +136,16 @@ def _targets(raw: dict[str, Any], source: str) -> Targets:
             raise ConfigError(f"{source} [targets] {name}: {value!r} is not a percentage from 0 to 100")
         values[name] = float(value) / 100
     return Targets(**values)
+
+
+def _limits(raw: dict[str, Any], source: str) -> Limits:
+    unknown = set(raw) - set(Limits.__dataclass_fields__)
+    if unknown:
+        raise ConfigError(f"{source} [limits]: unknown setting(s) {', '.join(sorted(unknown))}")
+    per_hour = raw.get("requests_per_hour", Limits.requests_per_hour)
+    if not isinstance(per_hour, int) or isinstance(per_hour, bool) or per_hour < 1:
+        raise ConfigError(f"{source} [limits] requests_per_hour: {per_hour!r} is not a whole number above 0")
+    return Limits(requests_per_hour=per_hour)
 
 
 _TIME_OF_DAY = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$")

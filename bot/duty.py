@@ -36,6 +36,10 @@ class Duty:
         async with self._db.begin() as conn:
             if butler.role != Role.BUTLER:
                 return Outcome.NOT_YOURS
+            current = await people_queries.person_by_id(conn, butler.id)
+            if pressed is not None and current.on_duty == on_duty:
+                # The button of an older status message: they are already where it would put them.
+                return Outcome.UNKNOWN
             now = self._clock.now()
             if pressed is not None:
                 await cards.retire_pressed(conn, pressed, None, now=now)

@@ -14,13 +14,14 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from bot.app import GuanjiaApplication, Settings, build_application, polling
+from bot.app import GuanjiaApplication, Settings, build_application, long_polling, running
 from bot.clock import Clock
 from bot.config import Config
 from bot.roster import ImportReport, import_roster
 from bot.runtime import Runtime
 from bot.sandbox import BotApiSandbox
 from storage import clocks as clock_queries
+from storage import updates as update_queries
 from storage.database import Database
 from storage.schema import outbox
 
@@ -34,8 +35,6 @@ class EmbeddedEstate:
     db: Database  # a second connection pool, for tests and the demo to look at what the bot stored
     roster: ImportReport
     db_path: Path
-    # Updates an earlier run of the bot on the same sandbox already took: not this run's to handle.
-    updates_before: int = 0
 
     async def settled(self, timeout: float = 10.0) -> None:
         """Wait until the bot has handled every update users sent, fired every clock that is due and
@@ -46,21 +45,23 @@ class EmbeddedEstate:
         runtime: Runtime = self.application.bot_data["runtime"]
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        pending, due, handled = -1, None, 0
+        pending, due, stored, waiting = -1, None, None, -1
         while loop.time() < deadline:
-            handled = self.updates_before + runtime.updates_handled
-            if handled >= self.sandbox.updates_created and runtime.timekeeper.idle:
+            if runtime.intake.idle and runtime.timekeeper.idle:
                 async with self.db.read() as conn:
+                    stored = await update_queries.highest_id(conn)
+                    waiting = (await update_queries.counts(conn)).get(update_queries.RECEIVED, 0)
                     due = await clock_queries.next_due(conn, runtime.clock.now())
                     pending = (
                         await conn.execute(sa.select(sa.func.count()).where(outbox.c.status == "pending"))
                     ).scalar_one()
-                if pending == 0 and due is None:
+                all_stored = (stored or 0) >= self.sandbox.last_update_id
+                if all_stored and waiting == 0 and pending == 0 and due is None:
                     return
             await asyncio.sleep(0.01)
         raise AssertionError(
-            f"not settled after {timeout}s: {handled} of {self.sandbox.updates_created}"
-            f" updates handled, {pending} outbox rows pending, due clock: {due}"
+            f"not settled after {timeout}s: updates up to {stored} of {self.sandbox.last_update_id} stored,"
+            f" {waiting} not handled, {pending} outbox rows pending, due clock: {due}"
         )
 
     def invite_for(self, name: str) -> str:
@@ -82,10 +83,12 @@ async def embedded_estate(
     clock: Clock,
     config: Config | None = None,
     sandbox: BotApiSandbox | None = None,
+    paced: bool = False,
 ) -> AsyncIterator[EmbeddedEstate]:
     """Run the bot on `workdir`'s database against a sandbox (a new one, or one that outlives restarts).
 
     With `roster_csv` None the database is used as it is: a restart of an estate already running.
+    `paced` keeps Telegram's sending limits as in production; otherwise messages go as fast as they can.
     """
     config = config or Config()
     db_path = workdir / "guanjia.db"
@@ -103,11 +106,10 @@ async def embedded_estate(
                 api_url=sandbox.api_url,
                 config=config,
                 clock=clock,
-                rate_limit=False,
+                rate_limit=paced,
             )
             application = build_application(settings)
-            taken = sandbox.updates_created - sandbox.pending_updates
-            async with polling(application, poll_timeout=1.0):
-                yield EmbeddedEstate(sandbox, application, db, report, db_path, updates_before=taken)
+            async with running(application, long_polling(poll_timeout=1.0)):
+                yield EmbeddedEstate(sandbox, application, db, report, db_path)
     finally:
         await db.close()

@@ -53,6 +53,7 @@ class Person:
     vip: bool
     on_duty: bool
     active: bool = True  # False once dropped from the roster: kept for history, never asked to act
+    unreachable: bool = False  # Telegram refuses messages to them (403: they blocked the bot)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot import outbox, roster
@@ -34,12 +36,25 @@ class Reception:
         async with self._db.begin() as conn:
             await self._welcome(conn, person)
 
-    async def redeem(self, code: str, telegram_id: int) -> Person | None:
-        """Bind the account to the invite's person and welcome them; None if the code is not valid."""
+    async def redeem(self, code: str, telegram_id: int, language: str) -> Person | None:
+        """Bind the account to the invite's person and welcome them; None if the code is not valid.
+
+        A wrong code is noted and answered in `language` (the stranger's). After too many wrong codes
+        within the hour, the account's codes are refused unchecked, with the time to try again.
+        """
         async with self._db.begin() as conn:
-            person = await roster.redeem_invite(conn, code, telegram_id, self._clock.now())
-            if person is not None:
-                await self._welcome(conn, person)
+            now = self._clock.now()
+            locked_until = await roster.codes_locked_until(conn, telegram_id, now)
+            if locked_until is not None:
+                await self._turn_away(
+                    conn, telegram_id, roster.LOCKED_OUT, language, "invite_locked", until=locked_until
+                )
+                return None
+            person = await roster.redeem_invite(conn, code, telegram_id, now)
+            if person is None:
+                await self._turn_away(conn, telegram_id, roster.WRONG_CODE, language, "invite_invalid")
+                return None
+            await self._welcome(conn, person)
             return person
 
     async def _welcome(self, conn: AsyncConnection, person: Person) -> None:
@@ -61,5 +76,24 @@ class Reception:
             await self._notify.tell(conn, person, template)
 
     async def note_stranger(self, telegram_id: int, kind: str) -> None:
+        """A stranger's attempt answered elsewhere (a button press is answered on the spot)."""
         async with self._db.begin() as conn:
             await roster.note_stranger(conn, telegram_id, kind, self._clock.now())
+
+    async def turn_away(self, telegram_id: int, kind: str, language: str) -> None:
+        """Someone the roster does not know: the attempt is noted and the polite refusal queued together."""
+        async with self._db.begin() as conn:
+            await self._turn_away(conn, telegram_id, kind, language, "stranger")
+
+    async def _turn_away(
+        self, conn: AsyncConnection, telegram_id: int, kind: str, language: str, template: str, **context: Any
+    ) -> None:
+        """Note a stranger's attempt and answer it, unless they were answered less than a minute ago: a
+        flood of attempts is recorded in full but answered once a minute. The answer goes through the
+        outbox like every other message (a private chat's id is its user's id)."""
+        now = self._clock.now()
+        answer = await roster.may_answer_stranger(conn, telegram_id, now)
+        await roster.note_stranger(conn, telegram_id, kind, now, answered=answer)
+        if answer:
+            html = self._notify.texts.render(language, template, **context)
+            await outbox.send_text(conn, telegram_id, html, now=now)

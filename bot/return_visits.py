@@ -86,10 +86,14 @@ class ReturnVisits:
             )
 
     async def _visitor(self, conn: AsyncConnection, ticket: Ticket) -> Person | None:
-        """Who calls: the butler who had the ticket, else whoever of the owner's team is on duty now."""
+        """Who calls: the butler who had the ticket, else whoever of the owner's team is on duty now.
+
+        One who has since moved to another team is no longer the household's butler (nor shown its phone):
+        the call is the team's. A manager who took the ticket on makes the call themselves."""
         if ticket.butler_id is not None:
             handler = await people_queries.person_by_id(conn, ticket.butler_id)
-            if handler.active and handler.telegram_id is not None:
+            still_theirs = handler.role == Role.MANAGER or handler.team_id == ticket.team_id
+            if handler.active and handler.telegram_id is not None and still_theirs:
                 return handler
         return await routing.butler_for_team(conn, ticket.team_id)
 

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.config import Config
 from bot.model import Person, Role
 from storage import people as people_queries
-from storage.schema import access_attempts, invites, people
+from storage.schema import access_attempts, estates, invites, people
 
 COLUMNS = ("role", "name", "team", "unit", "telegram_id", "phone", "language", "vip")
 LANGUAGES = ("zh", "en")
@@ -32,6 +32,14 @@ TEAM_BUTLERS = (2, 3)
 TEAM_MAX_OWNERS = 4
 INVITE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 INVITE_LENGTH = 16  # 16 symbols of 32 = 80 bits of randomness
+# Guessing codes: an account that sent this many wrong codes within the hour is refused until the hour
+# has passed, its codes not even checked.
+INVITE_TRIES = 5
+INVITE_TRIES_WITHIN = timedelta(hours=1)
+STRANGER_ANSWER_EVERY = timedelta(minutes=1)
+# Kinds of a stranger's attempt besides the handlers' own ("start", "message", "command", "button" ...).
+WRONG_CODE = "start_with_code"
+LOCKED_OUT = "start_locked_out"
 
 
 @dataclass(frozen=True)
@@ -203,21 +211,37 @@ async def import_roster(conn: AsyncConnection, text: str, config: Config, now: d
     report = ImportReport(errors=errors)
     if errors:
         return report
+    # An account is one person's, in one estate: the database holds each telegram_id once.
+    this_estate = (
+        await conn.execute(sa.select(estates.c.id).where(estates.c.name == config.estate_name))
+    ).scalar()
     taken = {
         row.telegram_id: row
         for row in (
             await conn.execute(
-                sa.select(people.c.telegram_id, people.c.role, people.c.roster_key, people.c.name).where(
-                    people.c.telegram_id.in_([r.telegram_id for r in rows if r.telegram_id is not None])
+                sa.select(
+                    people.c.telegram_id,
+                    people.c.role,
+                    people.c.roster_key,
+                    people.c.name,
+                    people.c.estate_id,
+                    estates.c.name.label("estate"),
                 )
+                .join(estates, estates.c.id == people.c.estate_id)
+                .where(people.c.telegram_id.in_([r.telegram_id for r in rows if r.telegram_id is not None]))
             )
         ).all()
     }
     for row in rows:
         holder = taken.get(row.telegram_id) if row.telegram_id is not None else None
-        if holder is not None and (holder.role, holder.roster_key, holder.name) != row.key:
-            owner = f"{holder.name} ({holder.role})"
-            report.errors.append(f"row {row.line}: telegram_id {row.telegram_id} already belongs to {owner}")
+        if holder is None:
+            continue
+        owner = f"{holder.name} ({holder.role})"
+        if holder.estate_id != this_estate:
+            owner += f" of estate {holder.estate!r}"
+        elif (holder.role, holder.roster_key, holder.name) == row.key:
+            continue  # this very person, imported again
+        report.errors.append(f"row {row.line}: telegram_id {row.telegram_id} already belongs to {owner}")
     if report.errors:
         return report
     report.warnings = concierge_warnings(rows)
@@ -355,6 +379,17 @@ async def redeem_invite(conn: AsyncConnection, code: str, telegram_id: int, now:
     person = await people_queries.person_by_id(conn, invite.person_id)
     if person.telegram_id is not None:
         return None
+    holder = (
+        await conn.execute(sa.select(people.c.id, people.c.active).where(people.c.telegram_id == telegram_id))
+    ).first()
+    if holder is not None:
+        if holder.active:
+            return None  # the account is someone else's on the roster: one account, one person
+        # It was someone's who left the roster (a resident who moved to another unit comes back as a new
+        # entry): the old entry keeps its history by id, and the account moves to the new one.
+        await conn.execute(
+            people.update().where(people.c.id == holder.id).values(telegram_id=None, updated_at=now)
+        )
     await conn.execute(invites.update().where(invites.c.code == invite.code).values(used_at=now))
     await conn.execute(
         people.update().where(people.c.id == person.id).values(telegram_id=telegram_id, updated_at=now)
@@ -362,9 +397,54 @@ async def redeem_invite(conn: AsyncConnection, code: str, telegram_id: int, now:
     return await people_queries.person_by_id(conn, person.id)
 
 
-async def note_stranger(conn: AsyncConnection, telegram_id: int, kind: str, now: datetime) -> None:
-    """Someone not on the roster wrote: keep that they tried, never what they wrote."""
-    await conn.execute(access_attempts.insert().values(telegram_id=telegram_id, kind=kind, at=now))
+async def note_stranger(
+    conn: AsyncConnection, telegram_id: int, kind: str, now: datetime, *, answered: bool = False
+) -> None:
+    """Someone not on the roster wrote: keep that they tried (and whether they were answered), never what
+    they wrote."""
+    await conn.execute(
+        access_attempts.insert().values(telegram_id=telegram_id, kind=kind, at=now, answered=answered)
+    )
+
+
+async def may_answer_stranger(conn: AsyncConnection, telegram_id: int, now: datetime) -> bool:
+    """A stranger is answered at most once every STRANGER_ANSWER_EVERY: one who floods the bot must not
+    make it flood back (every attempt is still noted)."""
+    last = (
+        await conn.execute(
+            sa.select(sa.func.max(access_attempts.c.at)).where(
+                access_attempts.c.telegram_id == telegram_id, access_attempts.c.answered
+            )
+        )
+    ).scalar()
+    return last is None or last <= now - STRANGER_ANSWER_EVERY
+
+
+async def codes_locked_until(conn: AsyncConnection, telegram_id: int, now: datetime) -> datetime | None:
+    """After INVITE_TRIES wrong invite codes within INVITE_TRIES_WITHIN, the account's codes are not even
+    checked until the moment returned (the oldest of those tries leaves the window); None: not locked.
+
+    Tries refused while locked are noted as LOCKED_OUT, not as wrong codes, so they do not push the
+    moment further: the time the person is told holds."""
+    recent: list[datetime] = list(
+        (
+            await conn.execute(
+                sa.select(access_attempts.c.at)
+                .where(
+                    access_attempts.c.telegram_id == telegram_id,
+                    access_attempts.c.kind == WRONG_CODE,
+                    access_attempts.c.at > now - INVITE_TRIES_WITHIN,
+                )
+                .order_by(access_attempts.c.at.desc())
+                .limit(INVITE_TRIES)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    if len(recent) < INVITE_TRIES:
+        return None
+    return min(recent) + INVITE_TRIES_WITHIN
 
 
 def read_roster_file(path: Path) -> str:

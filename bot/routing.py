@@ -14,8 +14,13 @@ from storage import people as people_queries
 
 
 def first_on_duty(team: list[Person]) -> Person | None:
-    """The butler a new request goes to: the first in the team's order who is on duty and reachable."""
-    return next((butler for butler in team if butler.on_duty and butler.telegram_id is not None), None)
+    """The butler a new request goes to: the first in the team's order who is on duty and reachable.
+
+    One whom Telegram refuses (they blocked the bot) is passed over for a teammate on duty who can be
+    reached, but still asked when nobody else is on duty: the three-minute clock then moves it on.
+    """
+    on_telegram = [butler for butler in team if butler.on_duty and butler.telegram_id is not None]
+    return next((butler for butler in on_telegram if not butler.unreachable), next(iter(on_telegram), None))
 
 
 async def butler_for_team(conn: AsyncConnection, team_id: int) -> Person | None:

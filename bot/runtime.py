@@ -7,6 +7,7 @@ from typing import Any, cast
 
 from telegram.ext import CallbackContext, ExtBot
 
+from bot.intake import Intake
 from bot.sender import OutboxSender
 from bot.services import Services
 from bot.timekeeper import Timekeeper
@@ -16,9 +17,7 @@ from bot.timekeeper import Timekeeper
 class Runtime(Services):
     sender: OutboxSender
     timekeeper: Timekeeper
-    # How many updates have been through every handler group: lets the demo and tests wait exactly
-    # until the bot has finished with what it was sent. Instrumentation, not business state.
-    updates_handled: int = 0
+    intake: Intake
 
 
 class GuanjiaContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):

@@ -1,8 +1,25 @@
-"""Delivering the outbox: pending rows, oldest first, to the Bot API; each marked sent once delivered.
+"""Delivering the outbox: pending rows to the Bot API, each marked sent once Telegram has taken it.
 
-Order within a chat is kept: when one chat must wait (Telegram said retry_after, or the network
-failed), that chat's later rows wait too, while other chats go on. Delivery is at least once: a crash
-between Telegram accepting a message and the row being marked sent means it is sent again at restart.
+Order within a chat is kept: a chat has at most one message on its way, and its rows go oldest first.
+When a chat must wait (Telegram said retry_after, the network failed, or its limits say not yet), its
+later rows wait too, while other chats go on. Messages to different chats travel side by side, as fast
+as Telegram's limits allow (bot/pacing.py).
+
+What becomes of a message Telegram does not take:
+- 429 Too Many Requests: its chat waits exactly the retry_after Telegram gave, then it is sent again.
+- a network error, a connection dropped half-way, a timeout or a 5xx (python-telegram-bot raises
+  NetworkError for each, its subclass TimedOut for a timeout): sent again after a backoff doubling from
+  half a second up to a minute.
+- 400 "message is not modified": the buttons already are as asked; done.
+- any other 400 (chat not found, message to edit not found ...) or refusal: given up and logged.
+- 403 (the person blocked the bot, or never opened it): given up, and the person marked unreachable;
+  their butler or the managers are told (bot/reachability.py).
+- 401/404 (the token no longer works): no fault of the message; kept, and tried again after the backoff.
+A row gives up after MAX_ATTEMPTS (about a day of failures at the longest backoff), so one message
+nothing can deliver never holds its chat back for good.
+
+Delivery is at least once: a crash between Telegram taking a message and its row being marked sent, or
+a timeout after Telegram took it, means it is sent again.
 """
 
 from __future__ import annotations
@@ -10,9 +27,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import warnings
-from datetime import timedelta
-from typing import Any
+import re
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
@@ -29,33 +45,61 @@ from telegram import (
     ReplyParameters,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
-from telegram.warnings import PTBDeprecationWarning
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
 
 from bot.clock import Clock
+from bot.pacing import Backoff, Pacing, retry_after_seconds
 from storage.database import Database
 from storage.schema import attachments, outbox
 
 log = logging.getLogger(__name__)
 
-BATCH = 200
-MAX_BACKOFF_SECONDS = 60.0
+BATCH = 200  # chats looked at in one pass: the oldest pending row of each
 IDLE_POLL_SECONDS = 1.0
+NOT_YET_DELIVERABLE_SECONDS = 0.2
+MAX_ATTEMPTS = 1500
 UPLOAD_SECONDS = 30.0
 UPLOAD_BYTES_PER_SECOND = 200_000  # the slowest uplink we still wait for
+# python-telegram-bot names an error answer it could not parse "<phrase> (<code>)": a 4xx there is a
+# refusal (a 413 for an upload too large) that sending again cannot change.
+_UNPARSED_REFUSAL = re.compile(r"^[A-Za-z -]+ \(4\d\d\)")
+
+
+# Kinds that put a message in the chat; only their delivery shows the chat reads the bot.
+MESSAGE_KINDS = ("send_text", "copy_media", "send_photo", "send_document")
+
+
+class Recipients(Protocol):
+    """What the sender tells the domain about who can be reached (bot/reachability.py)."""
+
+    async def refused(self, conn: AsyncConnection, chat_id: int, ticket_id: int | None) -> bool: ...
+
+    async def reached(self, conn: AsyncConnection, chat_id: int) -> bool: ...
 
 
 class OutboxSender:
-    def __init__(self, db: Database, bot: Bot, clock: Clock) -> None:
+    def __init__(
+        self,
+        db: Database,
+        bot: Bot,
+        clock: Clock,
+        *,
+        pacing: Pacing | None = None,
+        recipients: Recipients | None = None,
+        backoff: Backoff | None = None,
+    ) -> None:
         self._db = db
         self._bot = bot
         self._clock = clock
+        self._pacing = pacing or Pacing.unpaced()
+        self._recipients = recipients
+        self._backoff = backoff or Backoff()
         self._wake = asyncio.Event()
-        self._held_until: dict[int, float] = {}  # chat id -> loop time it may be tried again
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
-        # The chat a message is being sent to right now (rows go one at a time), until it is recorded.
-        self._in_flight: int | None = None
+        # Chats with a message on its way (sent, or being recorded as sent): never two of one chat.
+        self._in_flight: set[int] = set()
+        self._sending: set[asyncio.Task[None]] = set()
         self._recorded = asyncio.Condition()
 
     def start(self) -> None:
@@ -73,96 +117,147 @@ class OutboxSender:
         """
         async with self._recorded:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._recorded.wait_for(lambda: self._in_flight != chat_id), timeout)
+                await asyncio.wait_for(
+                    self._recorded.wait_for(lambda: chat_id not in self._in_flight), timeout
+                )
 
-    async def stop(self) -> None:
-        """Deliver what can be delivered now, then stop."""
+    async def stop(self, grace: float = 5.0) -> None:
+        """Deliver what can be delivered within `grace` seconds, then stop; the rest waits in the outbox."""
         self._stopping = True
         self._wake.set()
         if self._task is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-
-    async def _run(self) -> None:
-        while True:
-            self._wake.clear()
-            try:
-                delivered = await self.deliver_pending()
-            except Exception:  # a bug or a database hiccup must not stop delivery for good
-                log.exception("outbox delivery pass failed")
-                delivered = 0
-            if self._stopping:
-                return
-            if delivered == 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=self._next_wait())
-
-    def _next_wait(self) -> float:
-        now = asyncio.get_running_loop().time()
-        waits = [until - now for until in self._held_until.values() if until > now]
-        return max(0.01, min([IDLE_POLL_SECONDS, *waits]))
+        await self._drain(grace)
 
     async def deliver_pending(self) -> int:
-        """One pass over the pending rows; returns how many were settled (sent or given up)."""
+        """Deliver every message that may go now, each chat's in order; returns how many were tried."""
+        return await self._drain(0.0)
+
+    async def _drain(self, grace: float) -> int:
+        """Deliver until nothing is left that may go within `grace` seconds, and nothing is on its way."""
+        deadline = self._pacing.now() + grace
+        tried = 0
+        while True:
+            started, wait = await self._dispatch()
+            tried += started
+            if self._sending:
+                await asyncio.wait(set(self._sending))
+            elif started == 0:
+                if wait is None or self._pacing.now() + wait > deadline:
+                    return tried
+                await asyncio.sleep(wait)
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            self._wake.clear()
+            try:
+                _, wait = await self._dispatch()
+            except Exception:  # a bug or a database hiccup must not stop delivery for good
+                log.exception("outbox delivery pass failed")
+                wait = IDLE_POLL_SECONDS
+            if self._stopping:
+                return
+            # Woken by a new row, by a message settled (its chat's next row may go), or when the next
+            # waiting chat's time comes.
+            with contextlib.suppress(TimeoutError):
+                timeout = IDLE_POLL_SECONDS if wait is None else min(IDLE_POLL_SECONDS, max(0.001, wait))
+                await asyncio.wait_for(self._wake.wait(), timeout=timeout)
+
+    async def _dispatch(self) -> tuple[int, float | None]:
+        """Start sending every chat's oldest pending row that may go now.
+
+        Returns how many were started, and the seconds until the next waiting chat may go (None when
+        no pending row waits for its time).
+        """
+        # A chat on its way when the rows are read may be recorded as sent while they are read: its row
+        # as read would be stale, so it is left for the next pass (its settling wakes that pass).
+        busy = set(self._in_flight)
         async with self._db.read() as conn:
+            firsts = (
+                sa.select(sa.func.min(outbox.c.id))
+                .where(outbox.c.status == "pending")
+                .group_by(outbox.c.chat_id)
+            )
             rows = (
                 await conn.execute(
-                    sa.select(outbox).where(outbox.c.status == "pending").order_by(outbox.c.id).limit(BATCH)
+                    sa.select(outbox).where(outbox.c.id.in_(firsts)).order_by(outbox.c.id).limit(BATCH)
                 )
             ).all()
-        now = asyncio.get_running_loop().time()
-        # Holds that have run out are forgotten, so the table stays as small as the chats now waiting.
-        self._held_until = {chat: until for chat, until in self._held_until.items() if until > now}
-        waiting: set[int] = set()
-        settled = 0
+        started = 0
+        wait: float | None = None
         for row in rows:
-            if row.chat_id in waiting or self._held_until.get(row.chat_id, 0.0) > now:
-                waiting.add(row.chat_id)
+            if row.chat_id in self._in_flight:
+                continue  # its settling wakes the next pass
+            if row.chat_id in busy:
+                wait = 0.0  # settled while the rows were read: look again at once
                 continue
-            if await self._deliver(row):
-                settled += 1
-            else:
-                waiting.add(row.chat_id)
-        return settled
+            if len(self._sending) >= self._pacing.limits.in_flight:
+                break  # a send settling wakes the next pass
+            seconds = self._pacing.wait_for(row.chat_id)
+            if seconds > 0:
+                wait = seconds if wait is None else min(wait, seconds)
+                continue
+            self._pacing.sending(row.chat_id)
+            self._in_flight.add(row.chat_id)
+            task = asyncio.create_task(self._deliver(row), name=f"outbox-{row.id}")
+            self._sending.add(task)
+            task.add_done_callback(self._sending.discard)
+            started += 1
+        return started, wait
 
-    async def _deliver(self, row: Row[Any]) -> bool:
-        self._in_flight = row.chat_id
+    async def _deliver(self, row: Row[Any]) -> None:
         try:
-            return await self._deliver_and_record(row)
+            await self._deliver_and_record(row)
+        except Exception as error:  # a bug, or the database failing to record: try again later
+            log.exception("outbox row %s could not be delivered", row.id)
+            self._pacing.hold(row.chat_id, self._backoff.seconds(row.attempts + 1))
+            with contextlib.suppress(Exception):
+                await self._retry_later(row, f"error: {error!r}")
         finally:
-            self._in_flight = None
+            self._in_flight.discard(row.chat_id)
             async with self._recorded:
                 self._recorded.notify_all()
+            self._wake.set()
 
-    async def _deliver_and_record(self, row: Row[Any]) -> bool:
+    async def _deliver_and_record(self, row: Row[Any]) -> None:
         try:
             message_id = await self._call(row)
+        except _NotYetDeliverable:
+            self._pacing.hold(row.chat_id, NOT_YET_DELIVERABLE_SECONDS)
+            return
         except RetryAfter as error:
-            seconds = _retry_after_seconds(error)
-            await self._retry_later(row, seconds, f"429 retry after {seconds:g}s")
-            return False
+            seconds = retry_after_seconds(error)
+            self._pacing.told_to_wait(row.chat_id, seconds)
+            await self._failed(row, f"429 retry after {seconds:g}s", waiting=True)
+            return
         except Forbidden as error:
-            await self._give_up(row, f"unreachable: {error.message}")
-            return True
+            log.info("outbox row %s: chat %s refuses the bot: %s", row.id, row.chat_id, error.message)
+            await self._give_up(row, f"unreachable: {error.message}", refused=True)
+            return
         except BadRequest as error:
             if "message is not modified" in error.message.lower():
                 await self._mark_sent(row, None)
-                return True
+                return
             log.error("outbox row %s refused by the Bot API: %s", row.id, error.message)
             await self._give_up(row, error.message)
-            return True
+            return
         except NetworkError as error:
-            backoff = min(MAX_BACKOFF_SECONDS, 0.5 * 2 ** min(row.attempts, 7))
-            await self._retry_later(row, backoff, f"network: {error.message}")
-            return False
+            if _UNPARSED_REFUSAL.match(error.message):
+                log.error("outbox row %s refused by the Bot API: %s", row.id, error.message)
+                await self._give_up(row, error.message)
+                return
+            await self._failed(row, f"network: {error.message}")
+            return
+        except InvalidToken as error:
+            log.error("the Bot API does not accept the bot's token; outbox row %s waits", row.id)
+            await self._failed(row, f"token: {error.message}")
+            return
         except TelegramError as error:
+            log.error("outbox row %s refused by the Bot API: %s", row.id, error.message)
             await self._give_up(row, error.message)
-            return True
-        except _NotYetDeliverable:
-            self._held_until[row.chat_id] = asyncio.get_running_loop().time() + 0.2
-            return False
+            return
         await self._mark_sent(row, message_id)
-        return True
 
     async def _call(self, row: Row[Any]) -> int | None:
         payload: dict[str, Any] = row.payload
@@ -269,8 +364,12 @@ class OutboxSender:
                 )
             )
             await _release_attachment(conn, row)
+            # Only a message delivered proves the person reads the bot again: Telegram may take a
+            # command menu, or an edit, for a chat that has blocked it.
+            if self._recipients is not None and row.kind in MESSAGE_KINDS:
+                await self._recipients.reached(conn, row.chat_id)
 
-    async def _give_up(self, row: Row[Any], reason: str) -> None:
+    async def _give_up(self, row: Row[Any], reason: str, *, refused: bool = False) -> None:
         async with self._db.begin() as conn:
             await conn.execute(
                 outbox.update()
@@ -278,9 +377,22 @@ class OutboxSender:
                 .values(status="failed", last_error=reason, attempts=row.attempts + 1)
             )
             await _release_attachment(conn, row)
+            if refused and self._recipients is not None:
+                await self._recipients.refused(conn, row.chat_id, row.ticket_id)
 
-    async def _retry_later(self, row: Row[Any], seconds: float, reason: str) -> None:
-        self._held_until[row.chat_id] = asyncio.get_running_loop().time() + seconds
+    async def _failed(self, row: Row[Any], reason: str, *, waiting: bool = False) -> None:
+        """A try that may succeed later: its chat waits out the backoff (unless Telegram already said how
+        long, `waiting`), or after MAX_ATTEMPTS the row is given up."""
+        attempts = row.attempts + 1
+        if attempts >= MAX_ATTEMPTS:
+            log.error("outbox row %s given up after %s attempts: %s", row.id, attempts, reason)
+            await self._give_up(row, reason)
+            return
+        if not waiting:
+            self._pacing.hold(row.chat_id, self._backoff.seconds(attempts))
+        await self._retry_later(row, reason)
+
+    async def _retry_later(self, row: Row[Any], reason: str) -> None:
         async with self._db.begin() as conn:
             await conn.execute(
                 outbox.update()
@@ -301,14 +413,6 @@ async def _release_attachment(conn: AsyncConnection, row: Row[Any]) -> None:
     await conn.execute(
         attachments.update().where(attachments.c.id == row.attachment_id, ~still_waiting).values(content=None)
     )
-
-
-def _retry_after_seconds(error: RetryAfter) -> float:
-    # PTB 22 warns that retry_after will become a timedelta; accept either, without the warning.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBDeprecationWarning)
-        value = error.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 class _NotYetDeliverable(Exception):

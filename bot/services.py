@@ -15,7 +15,9 @@ from bot.digest import DIGEST_CLOCK, Digest
 from bot.duty import Duty
 from bot.escalation import Escalation
 from bot.export import ManagersExport
+from bot.flood import RELEASE_CLOCK, FloodControl
 from bot.notify import Notifier
+from bot.reachability import Reachability
 from bot.reception import Reception
 from bot.return_visits import ReturnVisits
 from bot.sla import ClockKind
@@ -41,6 +43,8 @@ class Services:
     digest: Digest
     ticket_log: TicketLog
     export: ManagersExport
+    flood: FloodControl
+    reachability: Reachability
 
     @classmethod
     def assemble(cls, db: Database, clock: Clock, config: Config) -> Services:
@@ -51,13 +55,14 @@ class Services:
         return_visits = ReturnVisits(db, clock, notifier, levels)
         escalation = Escalation(clock, notifier, levels)
         classifier = Classifier.from_file(config.classification_rules)
+        flood = FloodControl(clock, notifier, classifier, config.limits)
         return cls(
             config=config,
             clock=clock,
             db=db,
             texts=texts,
             reception=Reception(db, clock, notifier),
-            desk=TicketDesk(db, clock, notifier, classifier, levels, commitments, return_visits),
+            desk=TicketDesk(db, clock, notifier, classifier, levels, commitments, return_visits, flood),
             escalation=escalation,
             commitments=commitments,
             return_visits=return_visits,
@@ -65,11 +70,16 @@ class Services:
             digest=Digest(db, clock, notifier, levels, config.targets, config.digest_at),
             ticket_log=TicketLog(db, notifier),
             export=ManagersExport(db, clock, notifier),
+            flood=flood,
+            reachability=Reachability(clock, notifier),
         )
 
     def on_estate_due(self) -> dict[str, OnEstateDue]:
         """What each clock of a whole estate does when it comes due."""
-        return {DIGEST_CLOCK: self.digest.send_daily}
+        return {
+            DIGEST_CLOCK: self.digest.send_daily,
+            RELEASE_CLOCK: lambda conn, due: self.flood.release(conn, due, self.desk.pass_on_held),
+        }
 
     def on_due(self) -> dict[str, OnDue]:
         """What each service clock does when it comes due."""

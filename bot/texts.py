@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import jinja2
 
 from bot.config import ServiceLevels
+from bot.privacy import may_see_phone
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 LANGUAGES = ("zh", "en")
@@ -45,6 +46,7 @@ class Texts:
         environment.filters["no"] = ticket_no
         environment.filters["day"] = lambda day: day.strftime(str(labels.date_format))
         environment.filters["percent"] = percent
+        environment.globals["may_see_phone"] = may_see_phone  # personal data: bot/privacy.py
         return environment
 
     def _local(self, moment: datetime, labels: Any) -> str:

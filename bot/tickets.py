@@ -16,6 +16,7 @@ from bot.classify import Classifier
 from bot.clock import Clock
 from bot.commitments import POSTPONEMENT, Commitments
 from bot.config import ServiceLevels
+from bot.flood import FloodControl
 from bot.model import (
     IN_HAND_STATES,
     Category,
@@ -52,6 +53,7 @@ class TicketDesk:
         levels: ServiceLevels,
         commitments: Commitments,
         return_visits: ReturnVisits,
+        flood: FloodControl,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -60,32 +62,48 @@ class TicketDesk:
         self._sla = levels
         self._commitments = commitments
         self._visits = return_visits
+        self._flood = flood
 
     # ---- a household member writes -------------------------------------------------------------
 
-    async def take_message(self, requester: Person, incoming: Incoming) -> Ticket:
-        """A resident's or owner's message: a new ticket, a follow-up, or the comment on a rating."""
+    async def take_message(self, requester: Person, incoming: Incoming) -> Ticket | None:
+        """A resident's or owner's message: a new ticket, a follow-up, or the comment on a rating; None
+        if it is held back from a flood, to be passed on later (bot/flood.py)."""
         async with self._db.begin() as conn:
-            now = self._clock.now()
-            earlier: Ticket | None = None
-            ticket: Ticket | None = None
-            if incoming.reply_to_message_id is not None:
-                ref = await outbox.find_message(conn, incoming.chat_id, incoming.reply_to_message_id)
-                replied = await ticket_queries.ticket_by_id(conn, ref.ticket_id) if ref else None
-                if replied is not None and replied.requester_id == requester.id:
-                    if ref is not None and ref.expects == RATING_COMMENT and replied.rating_comment is None:
-                        return await self._comment(conn, requester, replied, incoming, now)
-                    if replied.state == TicketState.CLOSED:
-                        earlier = replied
-                    else:
-                        ticket = replied
-            else:
-                ticket = await ticket_queries.latest_open_ticket(
-                    conn, requester.id, now - self._sla.followup_window
-                )
-            if ticket is not None:
-                return await self._follow_up(conn, requester, ticket, incoming, now)
-            return await self._open(conn, requester, incoming, now, earlier)
+            return await self._take(conn, requester, incoming, held_since=None)
+
+    async def pass_on_held(
+        self, conn: AsyncConnection, requester: Person, incoming: Incoming, held_since: datetime
+    ) -> None:
+        """A message held back from a flood goes through now, as it would have when it came: the
+        follow-up window is reckoned from when it came, and its event keeps that time."""
+        await self._take(conn, requester, incoming, held_since=held_since)
+
+    async def _take(
+        self, conn: AsyncConnection, requester: Person, incoming: Incoming, held_since: datetime | None
+    ) -> Ticket | None:
+        now = self._clock.now()
+        earlier: Ticket | None = None
+        ticket: Ticket | None = None
+        if incoming.reply_to_message_id is not None:
+            ref = await outbox.find_message(conn, incoming.chat_id, incoming.reply_to_message_id)
+            replied = await ticket_queries.ticket_by_id(conn, ref.ticket_id) if ref else None
+            if replied is not None and replied.requester_id == requester.id:
+                if ref is not None and ref.expects == RATING_COMMENT and replied.rating_comment is None:
+                    return await self._comment(conn, requester, replied, incoming, now)
+                if replied.state == TicketState.CLOSED:
+                    earlier = replied
+                else:
+                    ticket = replied
+        else:
+            ticket = await ticket_queries.latest_open_ticket(
+                conn, requester.id, (held_since or now) - self._sla.followup_window
+            )
+        if held_since is None and await self._flood.holds(conn, requester, incoming, now):
+            return None
+        if ticket is not None:
+            return await self._follow_up(conn, requester, ticket, incoming, now, held_since)
+        return await self._open(conn, requester, incoming, now, earlier, held_since)
 
     async def _open(
         self,
@@ -94,6 +112,7 @@ class TicketDesk:
         incoming: Incoming,
         now: datetime,
         earlier: Ticket | None,
+        held_since: datetime | None = None,
     ) -> Ticket:
         owner = requester
         if requester.role == Role.RESIDENT:
@@ -122,7 +141,14 @@ class TicketDesk:
             last_activity_at=now,
         )
         await _log_message(
-            conn, ticket.id, "created", requester, incoming, now, follows=earlier.number if earlier else None
+            conn,
+            ticket.id,
+            "created",
+            requester,
+            incoming,
+            now,
+            follows=earlier.number if earlier else None,
+            held_since=held_since.isoformat() if held_since else None,
         )
         await ticket_queries.add_event(
             conn,
@@ -160,9 +186,23 @@ class TicketDesk:
         return ticket
 
     async def _follow_up(
-        self, conn: AsyncConnection, requester: Person, ticket: Ticket, incoming: Incoming, now: datetime
+        self,
+        conn: AsyncConnection,
+        requester: Person,
+        ticket: Ticket,
+        incoming: Incoming,
+        now: datetime,
+        held_since: datetime | None = None,
     ) -> Ticket:
-        await _log_message(conn, ticket.id, "message_from_resident", requester, incoming, now)
+        await _log_message(
+            conn,
+            ticket.id,
+            "message_from_resident",
+            requester,
+            incoming,
+            now,
+            held_since=held_since.isoformat() if held_since else None,
+        )
         ticket = await ticket_queries.update_ticket(conn, ticket.id, last_activity_at=now)
         followers = await self._relay_to_followers(conn, ticket, requester, incoming)
         raised_to = self._classifier.classify(incoming.text)
@@ -316,6 +356,8 @@ class TicketDesk:
             ref = await outbox.find_message(conn, incoming.chat_id, incoming.message_id)
             ticket = await ticket_queries.ticket_by_id(conn, ref.ticket_id) if ref else None
             if ticket is None:
+                if person.role.is_household and await self._flood.correct(conn, person, incoming):
+                    return Outcome.DONE  # still held back from a flood: it will go on as corrected
                 return Outcome.UNKNOWN  # not part of any ticket (a command, a refused sticker ...)
             allowed = (
                 ticket.requester_id == person.id
@@ -407,13 +449,16 @@ class TicketDesk:
     async def _handlers_ticket(
         self, conn: AsyncConnection, staff: Person, ticket_id: int, states: tuple[TicketState, ...]
     ) -> tuple[Ticket | None, Outcome]:
-        """The ticket if `staff` may act on it now: it is theirs, or nobody has it and it is in their
-        reach (their team's, or any in a manager's estate); otherwise why not."""
+        """The ticket if `staff` may act on it now: it is theirs, or nobody has it and they manage its
+        estate; otherwise why not. Only managers are shown the buttons of a ticket nobody has, so a
+        butler pressing one (an old card of a ticket since passed to the managers) changes nothing."""
         ticket = await ticket_queries.ticket_by_id(conn, ticket_id)
         if ticket is None:
             return None, Outcome.UNKNOWN
         theirs = ticket.butler_id == staff.id
-        unclaimed = ticket.butler_id is None and self._may_handle(staff, ticket)
+        unclaimed = (
+            ticket.butler_id is None and staff.role == Role.MANAGER and self._may_handle(staff, ticket)
+        )
         if not (theirs or unclaimed):
             return None, Outcome.NOT_YOURS
         if ticket.state not in states:

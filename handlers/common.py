@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-from telegram import Message, Update, User
+from telegram import CallbackQuery, Message, Update, User
+from telegram.error import BadRequest
 
+from bot.intake import note_failure
 from bot.model import Incoming, Outcome, Person, PressedOn, Role
 from bot.runtime import GuanjiaContext, Runtime
 from bot.texts import DEFAULT_LANGUAGE
@@ -31,12 +33,12 @@ async def identify(update: Update, context: GuanjiaContext, attempt: str) -> Per
     person = await runtime.reception.identify(user.id)
     if person is not None:
         return person
-    await runtime.reception.note_stranger(user.id, attempt)
-    refusal = runtime.texts.render(stranger_language(user), "stranger")
     if update.callback_query is not None:
-        await update.callback_query.answer(runtime.texts.label(stranger_language(user), "answer_not_yours"))
-    elif update.effective_message is not None:
-        await update.effective_message.reply_html(refusal)
+        # A button is answered on the spot: Telegram shows a spinner until it is.
+        await runtime.reception.note_stranger(user.id, attempt)
+        await answer(update.callback_query, runtime.texts.label(stranger_language(user), "answer_not_yours"))
+    else:
+        await runtime.reception.turn_away(user.id, attempt, stranger_language(user))
     return None
 
 
@@ -94,11 +96,10 @@ async def start(update: Update, context: GuanjiaContext) -> None:
         await reception.welcome(person)
         return
     code = context.args[0] if context.args else ""
-    if code and await reception.redeem(code, user.id) is not None:
-        return
-    await reception.note_stranger(user.id, "start_with_code" if code else "start")
-    template = "invite_invalid" if code else "stranger"
-    await update.effective_message.reply_html(context.runtime.texts.render(stranger_language(user), template))
+    if code:
+        await reception.redeem(code, user.id, stranger_language(user))
+    else:
+        await reception.turn_away(user.id, "start", stranger_language(user))
 
 
 async def help_command(update: Update, context: GuanjiaContext) -> None:
@@ -150,6 +151,15 @@ async def on_edit(update: Update, context: GuanjiaContext) -> None:
         await context.runtime.desk.take_edit(person, incoming)
 
 
+async def answer(query: CallbackQuery, text: str, *, alert: bool = False) -> None:
+    """The short answer to a button press, shown on the spot. Only a courtesy: Telegram refuses answers to
+    presses older than a few seconds (handled after a restart), and what was decided stands anyway."""
+    try:
+        await query.answer(text, show_alert=alert)
+    except BadRequest as error:
+        log.info("a button press could not be answered: %s", error.message)
+
+
 # What a button does: (runtime, who pressed, the verb, the rest of the data, the message pressed on).
 ButtonAction = Callable[[Runtime, Person, str, list[str], PressedOn], Awaitable[Outcome]]
 
@@ -168,7 +178,7 @@ async def on_button(update: Update, context: GuanjiaContext, act: ButtonAction) 
     pressed = PressedOn(query.message.chat.id, query.message.message_id, had_buttons)
     await context.runtime.sender.until_recorded(pressed.chat_id)
     outcome = await act(context.runtime, person, verb, args, pressed)
-    await query.answer(context.runtime.texts.label(person.language, f"answer_{outcome.value}"))
+    await answer(query, context.runtime.texts.label(person.language, f"answer_{outcome.value}"))
 
 
 async def stale_button(update: Update, context: GuanjiaContext) -> None:
@@ -178,27 +188,27 @@ async def stale_button(update: Update, context: GuanjiaContext) -> None:
         return
     person = await identify(update, context, "button")
     if person is not None:
-        await query.answer(context.runtime.texts.label(person.language, "answer_unknown"))
+        await answer(query, context.runtime.texts.label(person.language, "answer_unknown"))
 
 
 async def on_error(update: object, context: GuanjiaContext) -> None:
     """A handler failed: its transaction was rolled back, so say so and ask the person to try again."""
+    if context.error is not None and not note_failure(context.error):
+        return  # an update an earlier run already handled, met again after a restart: nothing to say
     log.error("handling an update failed", exc_info=context.error)
     if not isinstance(update, Update) or update.effective_user is None:
         return
-    texts = context.runtime.texts
-    language = stranger_language(update.effective_user)
-    person = await context.runtime.reception.identify(update.effective_user.id)
-    if person is not None:
-        language = person.language
+    runtime = context.runtime
+    person = await runtime.reception.identify(update.effective_user.id)
+    language = person.language if person is not None else stranger_language(update.effective_user)
     if update.callback_query is not None:
-        await update.callback_query.answer(texts.label(language, "answer_failed"), show_alert=True)
-    elif update.effective_message is not None:
-        await update.effective_message.reply_html(texts.render(language, "internal_error"))
+        await answer(update.callback_query, runtime.texts.label(language, "answer_failed"), alert=True)
+    elif person is not None:
+        await runtime.reception.tell(person, "internal_error")
+    # A stranger is told nothing more: they were (or are about to be) refused, once a minute at most.
 
 
 async def after_every_update(update: Update, context: GuanjiaContext) -> None:
     """Runs after every update: what the handlers committed to the outbox goes out now."""
-    context.runtime.updates_handled += 1
     context.runtime.sender.wake()
     context.runtime.timekeeper.wake()  # a decision may have set a clock earlier than the next alarm

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,8 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from storage import updates
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -83,9 +86,22 @@ class Database:
         _configure(engine.sync_engine)
         return cls(engine)
 
-    def begin(self) -> contextlib.AbstractAsyncContextManager[AsyncConnection]:
-        """One transaction: committed when the block ends, rolled back if it raises."""
-        return self.engine.begin()
+    @contextlib.asynccontextmanager
+    async def begin(self) -> AsyncIterator[AsyncConnection]:
+        """One transaction: committed when the block ends, rolled back if it raises.
+
+        While an incoming update is being handled, the first such transaction also marks it handled,
+        so a decision and "this update is done" commit together (storage/updates.py).
+        """
+        claimed_here = False
+        try:
+            async with self.engine.begin() as conn:
+                claimed_here = await updates.claim_in_hand(conn)
+                yield conn
+        except BaseException:
+            if claimed_here:
+                updates.unclaim()
+            raise
 
     def read(self) -> contextlib.AbstractAsyncContextManager[AsyncConnection]:
         """A connection for looking only: it never waits for, or holds up, a decision being written."""

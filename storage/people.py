@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Set as AbstractSet
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -28,12 +29,43 @@ def to_person(row: Row[Any]) -> Person:
         vip=bool(row.vip),
         on_duty=bool(row.on_duty),
         active=bool(row.active),
+        unreachable=row.unreachable_at is not None,
     )
 
 
 async def person_by_telegram_id(conn: AsyncConnection, telegram_id: int) -> Person | None:
     row = (
         await conn.execute(sa.select(people).where(people.c.telegram_id == telegram_id, people.c.active))
+    ).first()
+    return to_person(row) if row is not None else None
+
+
+async def mark_unreachable(conn: AsyncConnection, person_id: int, now: datetime) -> bool:
+    """Telegram refused a message to them; True if they were reachable until now."""
+    result = await conn.execute(
+        people.update()
+        .where(people.c.id == person_id, people.c.unreachable_at.is_(None))
+        .values(unreachable_at=now)
+    )
+    return bool(result.rowcount)
+
+
+async def mark_reachable(conn: AsyncConnection, person_id: int) -> bool:
+    """A message reached them again; True if they were marked unreachable until now."""
+    result = await conn.execute(
+        people.update()
+        .where(people.c.id == person_id, people.c.unreachable_at.is_not(None))
+        .values(unreachable_at=None)
+    )
+    return bool(result.rowcount)
+
+
+async def unreachable_by_telegram_id(conn: AsyncConnection, telegram_id: int) -> Person | None:
+    """The person of this account, if they are marked unreachable (cheap: the account is unique)."""
+    row = (
+        await conn.execute(
+            sa.select(people).where(people.c.telegram_id == telegram_id, people.c.unreachable_at.is_not(None))
+        )
     ).first()
     return to_person(row) if row is not None else None
 

@@ -83,6 +83,10 @@ access_attempts = sa.Table(
     sa.Column("telegram_id", sa.BigInteger, nullable=False),
     sa.Column("at", UtcDateTime(), nullable=False),
     sa.Column("kind", sa.String(32), nullable=False),
+    # Whether this attempt was answered: a stranger is answered at most once a minute, however often they try.
+    sa.Column("answered", sa.Boolean, nullable=False, server_default=sa.false()),
+    # Counting one account's recent attempts (wrong invite codes, the last answer) reads only its rows.
+    sa.Index(None, "telegram_id", "at"),
 )
 
 tickets = sa.Table(

@@ -1,13 +1,17 @@
 """The error a Bot API method answers with, carried as an exception through the handlers."""
 
+from typing import Any
+
 
 class ApiError(Exception):
     """An error response: HTTP-like ``error_code`` plus the exact ``description`` text."""
 
-    def __init__(self, error_code: int, description: str) -> None:
+    def __init__(self, error_code: int, description: str, parameters: dict[str, Any] | None = None) -> None:
         super().__init__(description)
         self.error_code = error_code
         self.description = description
+        # ResponseParameters, e.g. {"retry_after": 3} on a 429.
+        self.parameters = parameters
 
 
 def bad_request(reason: str) -> ApiError:

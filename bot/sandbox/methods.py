@@ -11,6 +11,7 @@ import contextlib
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from bot.sandbox.errors import ApiError, bad_request, forbidden
 from bot.sandbox.models import MESSAGE_KINDS, ChatMessage
@@ -190,7 +191,7 @@ async def _apply_edit(
 
 
 @method("getUpdates")
-async def get_updates(world: World, p: dict[str, Any]) -> list[dict[str, Any]]:
+async def get_updates(world: World, p: dict[str, Any]) -> list[Any]:
     if world.webhook is not None:
         raise ApiError(
             409,
@@ -218,10 +219,25 @@ async def get_updates(world: World, p: dict[str, Any]) -> list[dict[str, Any]]:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(world.cond.wait(), remaining)
         if ready:
-            world.handed_out = max(world.handed_out, ready[-1]["update_id"])
+            world.handed_out = max(world.handed_out, ready[-1].slot)
             world.touch()
             world.cond.notify_all()
-    return ready
+    return [entry.payload for entry in ready]
+
+
+_WEBHOOK_PORTS = {80, 88, 443, 8443}
+_SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+
+def _check_webhook_url(url: str) -> None:
+    if not url.startswith("https://"):
+        raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+    try:
+        port = urlsplit(url).port or 443
+    except ValueError:
+        port = None
+    if port not in _WEBHOOK_PORTS:
+        raise bad_request("bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443")
 
 
 @method("setWebhook")
@@ -229,12 +245,16 @@ async def set_webhook(world: World, p: dict[str, Any]) -> bool:
     url = p["url"]
     if not url:
         world.webhook = None
+        world.webhook_error = None
         return True
-    if not url.startswith("https://"):
-        raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+    _check_webhook_url(url)
+    secret = p.get("secret_token")
+    if secret and not _SECRET_RE.fullmatch(secret):
+        raise bad_request("secret token contains unallowed characters")
     if p.get("drop_pending_updates"):
         world.updates.clear()
     world.webhook = {k: v for k, v in p.items() if k not in ("certificate", "drop_pending_updates")}
+    world.webhook_error = None
     if "allowed_updates" in p:
         world.allowed_updates = p["allowed_updates"] or None
     await world.notify()
@@ -244,8 +264,10 @@ async def set_webhook(world: World, p: dict[str, Any]) -> bool:
 @method("deleteWebhook")
 async def delete_webhook(world: World, p: dict[str, Any]) -> bool:
     world.webhook = None
+    world.webhook_error = None
     if p.get("drop_pending_updates"):
         world.updates.clear()
+    await world.notify()
     return True
 
 
@@ -257,9 +279,13 @@ async def get_webhook_info(world: World, p: dict[str, Any]) -> dict[str, Any]:
         "has_custom_certificate": False,
         "pending_update_count": len(world.updates),
     }
+    if hook:
+        info["max_connections"] = 40  # the API's default, reported even when not given
     for key in ("ip_address", "max_connections", "allowed_updates"):
         if key in hook:
             info[key] = hook[key]
+    if world.webhook_error is not None:
+        info["last_error_date"], info["last_error_message"] = world.webhook_error
     return info
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import itertools
+import json
 import math
 import secrets
 import time
@@ -34,6 +35,7 @@ class Chat:
     blocked: bool = False
     messages: dict[int, ChatMessage] = field(default_factory=dict)
     callback_answers: list[dict[str, Any]] = field(default_factory=list)
+    delivered: list[ChatMessage] = field(default_factory=list)  # every bot message, in delivery order
     chat_instance: str = field(default_factory=lambda: str(secrets.randbits(62)))
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -59,23 +61,49 @@ class Query:
     answered: bool = False
 
 
+Slot = tuple[int, int]
+
+
+@dataclass(eq=False)
+class Queued:
+    """An update waiting to be confirmed.
+
+    ``slot`` orders the queue and decides which getUpdates offset confirms it: (update_id, 0) for
+    an update with a fresh integer id, (the last id before it, n) for a raw update whose own
+    update_id is missing, stale or not an integer, so confirming the update before it plus one
+    confirms it too.
+    """
+
+    slot: Slot
+    payload: Any
+    raw: bool = False  # pushed by a test as given: never filtered by allowed_updates
+
+    @property
+    def kind(self) -> str | None:
+        if not isinstance(self.payload, dict):
+            return None
+        return next((k for k in self.payload if k != "update_id"), None)
+
+
 class World:
     def __init__(self, bot_user: dict[str, Any]) -> None:
         self.bot_user = bot_user
         self.chats: dict[int, Chat] = {}
         self.files = FileStore()
         self.cond = asyncio.Condition()
-        self.updates: list[dict[str, Any]] = []
-        self._update_ids = itertools.count(1)
-        self.last_update_id = 0
-        self.handed_out = 0  # highest update_id returned by getUpdates
+        self.updates: list[Queued] = []
+        self.last_update_id = 0  # the highest integer update id handed to the queue so far
+        self.updates_created = 0  # every update ever queued, raw ones included
+        self._sub_slots = itertools.count(1)
+        self.handed_out: Slot = (0, 0)  # the last slot getUpdates returned
         self.allowed_updates: list[str] | None = None
         self.queries: dict[str, Query] = {}
         self.commands: dict[str, list[dict[str, str]]] = {}
         self.webhook: dict[str, Any] | None = None
+        self.webhook_error: tuple[int, str] | None = None  # (unix time, message) of the last failure
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.rejections: list[tuple[str, dict[str, Any], str]] = []
-        self.in_flight = 0  # bot requests being handled, long polls excluded
+        self.in_flight = 0  # bot requests and webhook posts being handled, long polls excluded
         self.last_activity = -math.inf  # loop time of the last bot request or hand-out
         self.poll_generation = 0  # a newer getUpdates releases older waiting ones
         self.closing = False
@@ -108,6 +136,8 @@ class World:
 
     def add_message(self, chat: Chat, message: ChatMessage) -> None:
         chat.messages[message.message_id] = message
+        if message.from_bot:
+            chat.delivered.append(message)
 
     def message_json(self, chat: Chat, sender: dict[str, Any], content: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -128,32 +158,58 @@ class World:
     # -- updates ------------------------------------------------------------------------
 
     async def push_update(self, kind: str, payload: dict[str, Any]) -> int:
-        update_id = next(self._update_ids)
+        update_id = self.last_update_id + 1
         # Snapshot now: later edits must not rewrite what the bot will be told happened.
-        self.updates.append({"update_id": update_id, kind: copy.deepcopy(payload)})
-        self.last_update_id = update_id
-        await self.notify()
+        await self._enqueue(Queued((update_id, 0), {"update_id": update_id, kind: copy.deepcopy(payload)}))
         return update_id
+
+    async def push_raw(self, payload: Any, update_id: int | None = None) -> int | None:
+        """Queue ``payload`` as it is (a JSON value); see BotApiSandbox.push_raw_update."""
+        # A JSON round trip both snapshots the value and refuses what no JSON body could carry.
+        payload = json.loads(json.dumps(payload, allow_nan=False))
+        if isinstance(payload, dict) and "update_id" not in payload:
+            payload = {"update_id": self.last_update_id + 1 if update_id is None else update_id, **payload}
+        elif update_id is not None:
+            raise ValueError("update_id is only for an object payload without its own update_id")
+        declared = payload.get("update_id") if isinstance(payload, dict) else None
+        if not isinstance(declared, int) or isinstance(declared, bool):
+            declared = None
+        # Only an id above every earlier one may be an offset of its own; the rest ride along.
+        slot: Slot = (self.last_update_id, next(self._sub_slots))
+        if declared is not None and declared > self.last_update_id:
+            slot = (declared, 0)
+        await self._enqueue(Queued(slot, payload, raw=True))
+        return declared
+
+    async def _enqueue(self, entry: Queued) -> None:
+        self.updates.append(entry)
+        self.updates_created += 1
+        self.last_update_id = max(self.last_update_id, entry.slot[0])
+        await self.notify()
 
     def confirm(self, offset: int | None) -> None:
         """getUpdates offset semantics: positive drops older ids, negative keeps the last -n."""
         if offset is None or offset == 0:
             return
         if offset > 0:
-            self.updates = [u for u in self.updates if u["update_id"] >= offset]
+            self.updates = [u for u in self.updates if u.slot[0] >= offset]
         else:
             self.updates = self.updates[offset:]
 
-    def _allowed(self, update: dict[str, Any]) -> bool:
-        kind = next(k for k in update if k != "update_id")
+    def _allowed(self, update: Queued) -> bool:
+        kind = update.kind
+        if update.raw or kind is None:
+            return True
         if self.allowed_updates:
             return kind in self.allowed_updates
         return kind not in _NOT_DEFAULT_UPDATES
 
-    def ready_updates(self, limit: int) -> list[dict[str, Any]]:
+    def ready_updates(self, limit: int) -> list[Queued]:
         # The real API never creates updates of disallowed kinds, so they are dropped.
         self.updates = [u for u in self.updates if self._allowed(u)]
         return self.updates[:limit]
 
     def undelivered(self) -> int:
-        return sum(1 for u in self.updates if u["update_id"] > self.handed_out)
+        if self.webhook is not None:
+            return len(self.updates)  # a webhook's queue empties only as posts succeed
+        return sum(1 for u in self.updates if u.slot > self.handed_out)

@@ -20,7 +20,9 @@ def reply_ok(result: Any) -> web.Response:
 
 
 def reply_error(error: ApiError) -> web.Response:
-    body = {"ok": False, "error_code": error.error_code, "description": error.description}
+    body: dict[str, Any] = {"ok": False, "error_code": error.error_code, "description": error.description}
+    if error.parameters:
+        body["parameters"] = error.parameters
     return _json_response(body, error.error_code)
 
 

@@ -170,6 +170,11 @@ class SandboxUser:
         return [m for m in self._chat.messages.values() if m.from_bot]
 
     @property
+    def delivered(self) -> list[ChatMessage]:
+        """Every message the bot delivered here, in delivery order, deleted ones included."""
+        return list(self._chat.delivered)
+
+    @property
     def transcript(self) -> list[ChatMessage]:
         return list(self._chat.messages.values())
 

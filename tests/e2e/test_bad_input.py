@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from bot.embedded import EmbeddedEstate
-from storage.schema import ticket_events, tickets
+from storage.schema import ticket_events, tickets, updates
 from tests.conftest import Cast
 
 
@@ -150,6 +150,14 @@ async def test_when_handling_fails_the_person_is_told_and_nothing_is_half_done(
     await estate.settled()
     assert await _snapshot(estate) == ([], 0)
     assert cast.a1.inbox == []
+    # The update is kept as failed, with what Zhang sent: nothing a resident sent is lost.
+    async with estate.db.read() as conn:
+        [update] = (await conn.execute(sa.select(updates))).all()
+    assert (update.status, update.error, update.payload["message"]["text"]) == (
+        "failed",
+        "RuntimeError",
+        "Lift broken",
+    )
 
 
 async def test_a_5000_character_request_reaches_the_butler_whole_in_several_messages(

@@ -205,6 +205,7 @@ async def test_a_chinese_manager_reads_the_log_in_chinese(rostered_db: Database,
     sun = await _person(rostered_db, 1302)
     manager = dataclasses.replace(await _person(rostered_db, 900), language="zh")
     ticket = await services.desk.take_message(sun, Incoming("text", 1302, 1, text="厨房水龙头坏了 <急>"))
+    assert ticket is not None
     clock.advance(timedelta(minutes=2))
     a1 = await _person(rostered_db, 101)
     await services.desk.accept(a1, ticket.id, PressedOn(101, 0, had_buttons=False))
@@ -244,6 +245,7 @@ async def test_a_butler_given_a_follow_up_on_the_ticket_reads_it(
     services = Services.assemble(rostered_db, clock, Config())
     zhang = await _person(rostered_db, 1101)
     ticket = await services.desk.take_message(zhang, Incoming("text", 1101, 1, text="Door bell broken"))
+    assert ticket is not None
     a3 = await _person(rostered_db, 103)
     await services.ticket_log.show(a3, ["1001"])
     assert (await _last_text_to(rostered_db, 103)).startswith("I cannot show ticket #1001")

@@ -20,6 +20,11 @@ def test_the_digest_time_is_a_local_time_of_day() -> None:
     assert config_from_dict({"digest": {"at": "7:30"}}).digest_at == time(7, 30)
 
 
+def test_a_household_may_send_twenty_requests_an_hour_unless_configured() -> None:
+    assert config_from_dict({}).limits.requests_per_hour == 20
+    assert config_from_dict({"limits": {"requests_per_hour": 5}}).limits.requests_per_hour == 5
+
+
 @pytest.mark.parametrize(
     ("raw", "complaint"),
     [
@@ -29,6 +34,10 @@ def test_the_digest_time_is_a_local_time_of_day() -> None:
         ({"digest": {"at": "25:00"}}, "is not a time of day like 08:00"),
         ({"digest": {"at": "8am"}}, "is not a time of day like 08:00"),
         ({"digest": {"time": "08:00"}}, "[digest]: unknown setting(s) time"),
+        ({"limits": {"requests_per_hour": 0}}, "requests_per_hour: 0 is not a whole number above 0"),
+        ({"limits": {"requests_per_hour": "20"}}, "requests_per_hour: '20' is not a whole number above 0"),
+        ({"limits": {"requests_per_hour": 2.5}}, "requests_per_hour: 2.5 is not a whole number above 0"),
+        ({"limits": {"per_hour": 20}}, "[limits]: unknown setting(s) per_hour"),
     ],
 )
 def test_a_setting_that_cannot_be_used_is_refused_with_the_reason(

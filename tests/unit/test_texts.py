@@ -74,6 +74,7 @@ SAMPLE = {
     "covered": False,
     "butlers": {2: "Li <Na>"},
     "number": 1024,
+    "until": NOW,  # invite_locked: when a stranger may try codes again
     "entries": [
         LogEntry(NOW, _person(Role.OWNER), "created", {"kind": "photo", "text": "see <this>"}),
         LogEntry(NOW, None, "assigned", {"butler": "Li <Na>"}),
@@ -108,6 +109,8 @@ REPORT = Report(
 )
 SAMPLE.update(report=REPORT, kind="daily", late=True, meant_for=NOW, target=0.92)
 SAMPLE.update(first=NOW.date(), last=NOW.date(), span=REPORT.span, rows=12)
+SAMPLE.update(per_hour=20, release_at=NOW)  # the flood notes (bot/flood.py)
+SAMPLE.update(who=_person(Role.OWNER))  # someone the bot cannot reach (bot/reachability.py)
 
 
 def test_every_template_exists_in_both_languages() -> None:

@@ -57,6 +57,7 @@ async def test_opening_writes_ticket_events_and_messages_together(
 ) -> None:
     zhang = await _person(rostered_db, 1101)
     ticket = await desk.take_message(zhang, _text(zhang, "Bathroom light broken"))
+    assert ticket is not None
     assert (ticket.number, ticket.category, ticket.state) == (1001, "repair", TicketState.NEW)
     assert ticket.due_at == clock.now() + timedelta(days=2)
     a1 = await _person(rostered_db, 101)
@@ -74,6 +75,7 @@ async def test_emergencies_get_the_shorter_commitment(
 ) -> None:
     zhang = await _person(rostered_db, 1101)
     ticket = await desk.take_message(zhang, _text(zhang, "Gas leak! I smell gas in the kitchen"))
+    assert ticket is not None
     assert ticket.category == "emergency"
     assert ticket.due_at == clock.now() + timedelta(hours=4)
 
@@ -81,6 +83,7 @@ async def test_emergencies_get_the_shorter_commitment(
 async def test_the_state_machine(desk: TicketDesk, rostered_db: Database) -> None:
     zhang, a1, a2 = [await _person(rostered_db, i) for i in (1101, 101, 102)]
     ticket = await desk.take_message(zhang, _text(zhang, "Door lock broken"))
+    assert ticket is not None
 
     assert await desk.accept(a2, ticket.id, NOWHERE) == Outcome.NOT_YOURS
     assert await desk.confirm(zhang, ticket.id, NOWHERE) == Outcome.ALREADY  # not resolved yet
@@ -116,6 +119,7 @@ async def test_the_state_machine(desk: TicketDesk, rostered_db: Database) -> Non
 async def test_someone_elses_ticket_is_out_of_reach(desk: TicketDesk, rostered_db: Database) -> None:
     zhang, wu, b1 = [await _person(rostered_db, i) for i in (1101, 3601, 201)]
     ticket = await desk.take_message(zhang, _text(zhang, "Broken window"))
+    assert ticket is not None
     assert await desk.resolve(b1, ticket.id, NOWHERE) == Outcome.NOT_YOURS
     assert await desk.confirm(wu, ticket.id, NOWHERE) == Outcome.NOT_YOURS
     assert await desk.rate(wu, ticket.id, 1, NOWHERE) == Outcome.NOT_YOURS
@@ -142,7 +146,10 @@ async def test_follow_up_window_is_configurable(rostered_db: Database, clock: Ma
     desk = Services.assemble(rostered_db, clock, config).desk
     zhang = await _person(rostered_db, 1101)
     first = await desk.take_message(zhang, _text(zhang, "Noise from the pump room", 1))
+    assert first is not None
     clock.advance(timedelta(minutes=4))
-    assert (await desk.take_message(zhang, _text(zhang, "still noisy", 3))).id == first.id
+    joined = await desk.take_message(zhang, _text(zhang, "still noisy", 3))
+    assert joined is not None and joined.id == first.id
     clock.advance(timedelta(minutes=6))
-    assert (await desk.take_message(zhang, _text(zhang, "another thing", 5))).id != first.id
+    other = await desk.take_message(zhang, _text(zhang, "another thing", 5))
+    assert other is not None and other.id != first.id

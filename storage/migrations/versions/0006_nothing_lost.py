@@ -1,5 +1,5 @@
 """Nothing lost: every incoming update stored before it is acknowledged, people the bot cannot reach,
-and requests held back from a flood.
+requests held back from a flood, and strangers' attempts counted per account.
 
 Revision ID: 0006
 Revises: 0005
@@ -49,9 +49,16 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_held_messages"),
     )
     op.create_index("ix_held_messages_person_id_released_at", "held_messages", ["person_id", "released_at"])
+    # Strangers: answered at most once a minute, and wrong invite codes counted per account.
+    with op.batch_alter_table("access_attempts") as batch:
+        batch.add_column(sa.Column("answered", sa.Boolean(), server_default=sa.false(), nullable=False))
+    op.create_index("ix_access_attempts_telegram_id_at", "access_attempts", ["telegram_id", "at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_access_attempts_telegram_id_at", "access_attempts")
+    with op.batch_alter_table("access_attempts") as batch:
+        batch.drop_column("answered")
     op.drop_table("held_messages")
     with op.batch_alter_table("people") as batch:
         batch.drop_column("unreachable_at")
