@@ -106,10 +106,15 @@ async def _stop_sending(application: GuanjiaApplication) -> None:
     # post_stop, not post_shutdown: the sender still needs the bot's HTTP client to flush. Handling and
     # the clocks stop first, so what they last decided is flushed too.
     runtime: Runtime | None = application.bot_data.get("runtime")
-    if runtime is not None:
+    if runtime is None:
+        return
+    try:
         await runtime.intake.stop()
-        await runtime.timekeeper.stop()
-        await runtime.sender.stop()
+    finally:
+        try:
+            await runtime.timekeeper.stop()
+        finally:
+            await runtime.sender.stop()
 
 
 async def _close(application: GuanjiaApplication) -> None:
@@ -150,10 +155,15 @@ async def running(application: GuanjiaApplication, source_for: SourceFor) -> Asy
         await source.start()
         yield source
     finally:
-        await source.stop()
-        await application.stop()
-        if application.post_stop:
-            await application.post_stop(application)
-        await application.shutdown()
-        if application.post_shutdown:
-            await application.post_shutdown(application)
+        # Each step runs even if one before it failed: the database must be closed whatever happened.
+        try:
+            await source.stop()
+        finally:
+            try:
+                await application.stop()
+                if application.post_stop:
+                    await application.post_stop(application)
+            finally:
+                await application.shutdown()
+                if application.post_shutdown:
+                    await application.post_shutdown(application)

@@ -170,7 +170,12 @@ class FloodControl:
         their new tickets go to. None: the managers (they hold that ticket, or nobody in the team can)."""
         ticket = await ticket_queries.latest_open_ticket(conn, requester.id, now - WINDOW)
         if ticket is not None:
-            return await people_queries.person_by_id(conn, ticket.butler_id) if ticket.butler_id else None
+            if ticket.butler_id is None:
+                return None
+            butler = await people_queries.person_by_id(conn, ticket.butler_id)
+            # A butler who has left the team since is not the one to tell.
+            if butler.active and butler.team_id == ticket.team_id:
+                return butler
         owner = requester
         if requester.role == Role.RESIDENT and requester.unit is not None:
             owner = await people_queries.owner_of_unit(conn, requester.estate_id, requester.unit) or owner

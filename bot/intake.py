@@ -67,11 +67,16 @@ class Intake:
                     log.warning("skipped an update without an update_id")
                     continue
                 assert isinstance(update_id, int)
-                problem = well_formed.flaw(raw)
+                try:
+                    problem = well_formed.flaw(raw)
+                    if problem is None and not await _may_keep_words(conn, raw):
+                        raw = strangers.without_their_words(raw)
+                except SQLAlchemyError:
+                    raise
+                except Exception as error:  # whatever the checks trip over is itself a flaw
+                    problem = f"could not be checked: {type(error).__name__}"
                 if problem:
                     log.warning("update %s rejected: %s", update_id, problem)
-                elif not await _from_someone_known(conn, raw):
-                    raw = strangers.without_their_words(raw)
                 await stored.store(conn, update_id, raw, now=now, rejected=problem)
                 highest = update_id if highest is None else max(highest, update_id)
         self._wake.set()
@@ -103,6 +108,7 @@ class Intake:
     async def _run(self) -> None:
         while not self._stopping:
             self._wake.clear()
+            next_update = None
             try:
                 async with self._db.read() as conn:
                     next_update = await stored.oldest_received(conn)
@@ -120,6 +126,9 @@ class Intake:
                 # stored and is tried again.
                 log.exception("intake: the database failed; trying again shortly")
                 await asyncio.sleep(RETRY_AFTER_DATABASE_ERROR)
+            except Exception:  # a bug must not stop the intake: that update is set aside, the rest go on
+                log.exception("intake: handling an update failed outside its handlers")
+                await self._set_aside(next_update)
             finally:
                 self._busy = False
 
@@ -139,6 +148,13 @@ class Intake:
         else:
             await self._settle(update_id, stored.HANDLED, None)
 
+    async def _set_aside(self, next_update: tuple[int, Any] | None) -> None:
+        if next_update is None:
+            await asyncio.sleep(RETRY_AFTER_DATABASE_ERROR)
+            return
+        with contextlib.suppress(SQLAlchemyError):
+            await self._settle(next_update[0], stored.FAILED, "failed outside the handlers")
+
     async def _settle(self, update_id: int, status: str, error: str | None) -> None:
         async with self._db.begin() as conn:
             await stored.settle(conn, update_id, status, now=self._clock.now(), error=error)
@@ -153,9 +169,16 @@ class Intake:
                 await stored.forget_before(conn, now - KEEP_HANDLED)
 
 
-async def _from_someone_known(conn: AsyncConnection, update: dict[str, Any]) -> bool:
+async def _may_keep_words(conn: AsyncConnection, update: dict[str, Any]) -> bool:
+    """Someone the roster knows, or about to: a stranger whose /start CODE is stored and not yet
+    handled may be a new resident, whose first request must not lose its words. If the code fails, the
+    words go when the update is settled."""
     sender = strangers.sender_id(update)
-    return sender is not None and await people_queries.person_by_telegram_id(conn, sender) is not None
+    if sender is None:
+        return False
+    if await people_queries.person_by_telegram_id(conn, sender) is not None:
+        return True
+    return await stored.start_waiting_from(conn, sender)
 
 
 def note_failure(error: BaseException) -> bool:

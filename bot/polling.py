@@ -14,7 +14,6 @@ import logging
 import warnings
 from typing import Any
 
-from sqlalchemy.exc import SQLAlchemyError
 from telegram import Bot
 from telegram.error import Conflict, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.warnings import PTBUserWarning
@@ -81,7 +80,7 @@ class LongPolling:
                 # Not cancelled by stop(): the batch is either stored whole or not at all.
                 try:
                     highest = await self._intake.store(batch)
-                except SQLAlchemyError:
+                except Exception:
                     # Not acknowledged, so Telegram hands the batch out again at the next fetch.
                     log.exception("storing updates failed; fetching them again")
                     await self._pause(1.0)

@@ -71,7 +71,8 @@ class Webhook:
 
     async def _receive(self, request: web.Request) -> web.Response:
         given = request.headers.get(SECRET_HEADER, "")
-        if not hmac.compare_digest(given.encode(), self._secret.encode()):
+        # aiohttp decodes header bytes with surrogateescape: encode them back the same way, never fail.
+        if not hmac.compare_digest(given.encode("utf-8", "surrogateescape"), self._secret.encode()):
             return web.Response(status=403)
         try:
             update = json.loads(await request.read())

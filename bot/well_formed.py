@@ -31,7 +31,11 @@ def flaw(raw: Any) -> str | None:
         return "not an object"
     if not is_int(raw.get("update_id")):
         return "update_id is not an integer"
-    if len(json.dumps(raw, ensure_ascii=False).encode()) > MAX_UPDATE_BYTES:
+    try:
+        size = len(json.dumps(raw, ensure_ascii=False).encode())
+    except (UnicodeEncodeError, ValueError):  # a lone surrogate, a number JSON cannot hold
+        return "not valid JSON text"
+    if size > MAX_UPDATE_BYTES:
         return "too large"
     kinds = [key for key in raw if key != "update_id"]
     if len(kinds) != 1:

@@ -10,7 +10,11 @@ from handlers.common import identify_for, on_button
 
 # accept:<ticket>, resolve:<ticket>, postpone:<ticket>, visit:<follow-up>:<stars, 0 = would not rate>,
 # served:<follow-up>, duty:on, duty:off
-BUTTONS = r"^(accept|resolve|postpone):\d{1,9}$|^visit:\d{1,9}:[0-5]$|^served:\d{1,9}$|^duty:(on|off)$"
+# ASCII digits only, and \Z rather than $ (which also matches before a final newline): data that is not
+# exactly what the bot wrote is a stale or forged button.
+BUTTONS = (
+    r"^(accept|resolve|postpone):[0-9]{1,9}\Z|^visit:[0-9]{1,9}:[0-5]\Z|^served:[0-9]{1,9}\Z|^duty:(on|off)\Z"
+)
 
 
 async def tasks(update: Update, context: GuanjiaContext) -> None:

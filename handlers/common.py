@@ -6,7 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from telegram import CallbackQuery, Message, Update, User
-from telegram.error import BadRequest
+from telegram.error import TelegramError
 
 from bot.intake import note_failure
 from bot.model import Incoming, Outcome, Person, PressedOn, Role
@@ -156,8 +156,8 @@ async def answer(query: CallbackQuery, text: str, *, alert: bool = False) -> Non
     presses older than a few seconds (handled after a restart), and what was decided stands anyway."""
     try:
         await query.answer(text, show_alert=alert)
-    except BadRequest as error:
-        log.info("a button press could not be answered: %s", error.message)
+    except TelegramError as error:
+        log.info("a button press could not be answered: %s", type(error).__name__)
 
 
 # What a button does: (runtime, who pressed, the verb, the rest of the data, the message pressed on).

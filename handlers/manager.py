@@ -9,7 +9,7 @@ from bot.runtime import GuanjiaContext, Runtime
 from handlers.common import identify_for, on_button
 
 # approve_postponement:<postponement>, refuse_postponement:<postponement>
-BUTTONS = r"^(approve|refuse)_postponement:\d{1,9}$"
+BUTTONS = r"^(approve|refuse)_postponement:[0-9]{1,9}\Z"
 
 
 def _is_manager(person: Person) -> bool:

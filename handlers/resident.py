@@ -9,7 +9,7 @@ from bot.runtime import GuanjiaContext, Runtime
 from handlers.common import identify_for, on_button
 
 # confirm:<ticket>, reopen:<ticket>, rate:<ticket>:<stars>
-BUTTONS = r"^(confirm|reopen):\d{1,9}$|^rate:\d{1,9}:[1-5]$"
+BUTTONS = r"^(confirm|reopen):[0-9]{1,9}\Z|^rate:[0-9]{1,9}:[1-5]\Z"
 
 
 async def my_tickets(update: Update, context: GuanjiaContext) -> None:

@@ -109,6 +109,20 @@ async def store(
     return bool(result.rowcount)
 
 
+async def start_waiting_from(conn: AsyncConnection, telegram_id: int) -> bool:
+    """Whether a /start from this account is stored and not yet handled (an invite being redeemed)."""
+    found = await conn.execute(
+        sa.select(updates.c.update_id)
+        .where(
+            updates.c.status == RECEIVED,
+            updates.c.payload[("message", "from", "id")].as_integer() == telegram_id,
+            updates.c.payload[("message", "text")].as_string().startswith("/start "),
+        )
+        .limit(1)
+    )
+    return found.first() is not None
+
+
 async def oldest_received(conn: AsyncConnection) -> tuple[int, Any] | None:
     row = (
         await conn.execute(
@@ -139,9 +153,11 @@ async def settle(
 
 
 async def forget_before(conn: AsyncConnection, before: datetime) -> int:
-    """Drop settled updates older than any redelivery could be; their content lives on in the tickets."""
+    """Drop settled updates older than any redelivery could be; their content lives on in the tickets.
+
+    Failed ones stay, with what was sent, until someone has looked at them."""
     result = await conn.execute(
-        updates.delete().where(updates.c.received_at < before, updates.c.status != RECEIVED)
+        updates.delete().where(updates.c.received_at < before, updates.c.status.in_((HANDLED, REJECTED)))
     )
     return int(result.rowcount)
 

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from bot.embedded import EmbeddedEstate
 from storage.schema import ticket_events, tickets, updates
 from tests.conftest import Cast
+from tests.e2e.records import ticket_row
 
 
 async def _snapshot(estate: EmbeddedEstate) -> tuple[list[tuple[object, ...]], int]:
@@ -132,6 +133,19 @@ async def test_an_oversized_forged_ticket_id_is_just_a_stale_button(
     card = await cast.a1.wait_for("#1001")
     answer = await cast.a1.wait_for_answer(await cast.a1.press_data(card, "accept:99999999999999999999"))
     assert answer["text"] == "This button no longer works"
+
+
+@pytest.mark.parametrize("data", ["accept:1\n", "accept:١", "duty:off\n", "resolve:1:"])
+async def test_button_data_not_exactly_as_the_bot_wrote_it_is_a_stale_button(
+    estate: EmbeddedEstate, cast: Cast, data: str
+) -> None:
+    await cast.zhang.send_text("Gate broken")
+    card = await cast.a1.wait_for("#1001")
+    answer = await cast.a1.wait_for_answer(await cast.a1.press_data(card, data))
+    assert answer["text"] == "This button no longer works"
+    await estate.settled()
+    assert (await ticket_row(estate)).state == "new"
+    assert len(cast.a1.inbox) == 1  # nothing else: no duty change, no acceptance
 
 
 async def test_when_handling_fails_the_person_is_told_and_nothing_is_half_done(

@@ -22,8 +22,8 @@ from storage.schema import outbox, ticket_events, updates
 
 TOKEN = "777002:crash-under-load-token"
 TEAMS = "ABCD"
-OWNERS_PER_TEAM = 4  # the concierge model: a team of butlers for three or four owners
-MESSAGES_EACH = 6
+OWNERS_PER_TEAM = 3  # the concierge model: a team of butlers for three or four owners
+MESSAGES_EACH = 12  # under the flood limit of 20 an hour
 KILLS = 3
 
 
@@ -60,10 +60,38 @@ async def steady_load(owners: list[SandboxUser]) -> list[tuple[int, int]]:
         for n in range(MESSAGES_EACH):
             message_id = await owner.send_text(f"Request {n} from {owner.first_name}: water pressure low")
             sent.append((owner.id, message_id))
-            await asyncio.sleep(0.6)
+            await asyncio.sleep(0.8)
 
     await asyncio.gather(*(one_owner(i, owner) for i, owner in enumerate(owners)))
     return sent
+
+
+async def handled_so_far(db: Database) -> int:
+    async with db.read() as conn:
+        return int(
+            (await conn.execute(sa.select(sa.func.count()).where(updates.c.status == "handled"))).scalar_one()
+        )
+
+
+async def work_in_hand(db: Database) -> tuple[int, int]:
+    """Updates stored but not handled, and messages committed but not sent."""
+    async with db.read() as conn:
+        waiting = (
+            await conn.execute(sa.select(sa.func.count()).where(updates.c.status == "received"))
+        ).scalar_one()
+        unsent = (
+            await conn.execute(sa.select(sa.func.count()).where(outbox.c.status == "pending"))
+        ).scalar_one()
+    return int(waiting), int(unsent)
+
+
+async def until_it_makes_progress(db: Database, handled_before: int) -> None:
+    """Kill only a bot that is up and working, not one still starting."""
+    for _ in range(300):
+        if await handled_so_far(db) >= handled_before + 3:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the bot made no progress")
 
 
 async def everything_done(db: Database, sandbox: BotApiSandbox, timeout: float) -> None:
@@ -97,11 +125,16 @@ async def test_a_bot_killed_under_load_loses_nothing_and_doubles_nothing(tmp_pat
             sandbox.user(telegram_id, f"S{telegram_id}")
         bot = await start_bot(db_path, sandbox.api_url)
         load = asyncio.create_task(steady_load(owners))
+        interrupted: list[tuple[int, int]] = []
+        load_done_before_last_kill = True
         try:
-            for _ in range(KILLS):
-                await asyncio.sleep(1.3)  # long enough to start up and handle some of the load
+            for kill in range(KILLS):
+                await until_it_makes_progress(db, await handled_so_far(db))
+                await asyncio.sleep(0.1 * kill)  # at a different point of its work each time
+                load_done_before_last_kill = load.done()
                 bot.send_signal(signal.SIGKILL)
                 await bot.wait()
+                interrupted.append(await work_in_hand(db))
                 bot = await start_bot(db_path, sandbox.api_url)
             sent = await load
             await everything_done(db, sandbox, timeout=120)
@@ -130,6 +163,12 @@ async def test_a_bot_killed_under_load_loses_nothing_and_doubles_nothing(tmp_pat
     await db.close()
 
     assert len(sent) == len(owners) * MESSAGES_EACH
+    # Each kill left work in hand (stored updates not handled, messages committed not sent), and the load
+    # was still coming in: the restarts really had something to recover.
+    assert len(interrupted) == KILLS and all(waiting + unsent > 0 for waiting, unsent in interrupted), (
+        interrupted
+    )
+    assert not load_done_before_last_kill
     recorded = {(int(chat), int(message)): count for chat, message, count in events}
     assert sorted(recorded) == sorted(sent), "a message was lost, or an event has no message behind it"
     assert all(count == 1 for count in recorded.values()), "a message was taken twice"

@@ -128,8 +128,8 @@ async def test_a_strangers_words_are_not_kept_only_who_and_which_command(
     await intake.store(
         [
             message(1, "My phone is 555-0100, let me in", STRANGER),
-            message(2, "/start ABCD2345EFGH6789 and my phone 555-0100", STRANGER),
             message(3, "/help@guanjia_bot 555-0100", STRANGER),
+            message(2, "/start ABCD2345EFGH6789 and my phone 555-0100", STRANGER),
             message(4, "My phone is 139-1111-0101"),  # Zhang is on the roster: his message is kept whole
         ]
     )
@@ -208,3 +208,32 @@ async def test_settled_updates_are_forgotten_after_three_days_waiting_ones_never
     async with rostered_db.begin() as conn:
         assert await stored.forget_before(conn, clock.now() - timedelta(days=3)) == 1
     assert [row.update_id for row in await rows(rostered_db)] == [2, 3]
+
+
+async def test_a_new_residents_words_sent_right_after_their_invite_code_are_kept(
+    rostered_db: Database, clock: ManualClock
+) -> None:
+    intake = intake_over(rostered_db, clock)
+    # Both arrive before the /start is handled: the second may be the new resident's first request.
+    await intake.store(
+        [message(1, "/start ABCD2345EFGH6789", STRANGER), message(2, "Tap dripping", STRANGER)]
+    )
+    await intake.store([message(3, "Also the sink", STRANGER)])
+    kept = {row.update_id: row.payload["message"] for row in await rows(rostered_db)}
+    assert kept[2]["text"] == "Tap dripping" and kept[3]["text"] == "Also the sink"
+    async with rostered_db.begin() as conn:
+        await stored.settle(conn, 1, stored.HANDLED, now=clock.now(), error=None)
+    await intake.store([message(4, "Now just a stranger again", STRANGER)])
+    kept = {row.update_id: row.payload for row in await rows(rostered_db)}
+    assert "text" not in kept[4]["message"]
+
+
+async def test_text_that_is_not_valid_unicode_is_rejected_not_a_crash(
+    rostered_db: Database, clock: ManualClock
+) -> None:
+    intake = intake_over(rostered_db, clock)
+    assert await intake.store([message(1, "lone \ud800 surrogate"), message(2, "fine")]) == 2
+    assert [(row.update_id, row.status, row.error) for row in await rows(rostered_db)] == [
+        (1, "rejected", "not valid JSON text"),
+        (2, "received", None),
+    ]
