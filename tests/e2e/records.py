@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
+from sqlalchemy.exc import OperationalError
 
 from bot.embedded import EmbeddedEstate
+from bot.intake import Intake
 from bot.sandbox.models import ChatMessage
 from bot.sandbox.user import SandboxUser
 from storage.schema import people, ticket_events, tickets
@@ -50,3 +53,18 @@ def is_daily_digest(message: ChatMessage) -> bool:
 def alerts(user: SandboxUser) -> list[ChatMessage]:
     """What reached a manager apart from the daily digest."""
     return [message for message in user.inbox if not is_daily_digest(message)]
+
+
+def refuse_first_store(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The database refuses the first batch of updates the intake stores; returns the refused sizes."""
+    store = Intake.store
+    refused: list[int] = []
+
+    async def store_failing_once(self: Intake, raw_updates: list[object]) -> int | None:
+        if not refused:
+            refused.append(len(raw_updates))
+            raise OperationalError("INSERT", {}, Exception("disk I/O error"))
+        return await store(self, raw_updates)
+
+    monkeypatch.setattr(Intake, "store", store_failing_once)
+    return refused

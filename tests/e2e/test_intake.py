@@ -7,18 +7,21 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from aiohttp import ClientSession
 
 from bot.app import Settings, build_application, running
 from bot.clock import ManualClock
-from bot.embedded import SANDBOX_TOKEN, EmbeddedEstate, embedded_estate
+from bot.config import Config
+from bot.embedded import SANDBOX_TOKEN, EmbeddedEstate, embedded_estate, load_roster
 from bot.sandbox import BotApiSandbox
 from bot.serve import source_for
 from bot.webhook import SECRET_HEADER, Webhook
 from storage.database import Database
 from storage.schema import ticket_events, tickets, updates
 from tests.conftest import ROSTER, Cast
+from tests.e2e.records import refuse_first_store
 
 PUBLIC_URL = "https://bot.example.com/telegram"
 
@@ -119,9 +122,6 @@ async def test_malformed_updates_change_nothing_and_the_next_good_one_is_served(
 
 async def webhook_estate(tmp_path: Path, clock: ManualClock, sandbox: BotApiSandbox) -> Settings:
     db = await Database.open(tmp_path / "guanjia.db")
-    from bot.config import Config
-    from bot.embedded import load_roster
-
     await load_roster(db, ROSTER, Config(), clock)
     await db.close()
     return Settings(
@@ -162,3 +162,20 @@ async def test_webhook_mode_serves_residents_and_refuses_requests_without_the_se
             kept = await stored_updates(Database(application.bot_data["runtime"].db.engine))
         assert [row.update_id for row in kept] == [1, 2]
         assert all(attempt.status == 200 for attempt in sandbox.webhook_attempts)
+
+
+async def test_webhook_answers_200_only_once_the_update_is_stored(
+    tmp_path: Path, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    refused = refuse_first_store(monkeypatch)
+    async with BotApiSandbox(token=SANDBOX_TOKEN) as sandbox:
+        settings = await webhook_estate(tmp_path, clock, sandbox)
+        zhang, a1 = sandbox.user(1101, "Zhang"), sandbox.user(101, "A1")
+        async with running(build_application(settings), source_for(PUBLIC_URL, "127.0.0.1:0")) as source:
+            assert isinstance(source, Webhook)
+            sandbox.route_webhook(PUBLIC_URL, f"http://127.0.0.1:{source.port}/telegram")
+            await zhang.send_text("Kitchen tap dripping")
+            await a1.wait_for("New ticket #1001")
+        # Refused with a 500 while it could not be stored; Telegram sent it again and it was taken once.
+        assert [attempt.status for attempt in sandbox.webhook_attempts] == [500, 200] and refused == [1]
+        assert len(a1.inbox) == 1

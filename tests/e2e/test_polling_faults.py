@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.exc import OperationalError
 
 from bot.embedded import EmbeddedEstate
-from bot.intake import Intake
 from storage.schema import updates
 from tests.conftest import Cast
+from tests.e2e.records import refuse_first_store
 
 
 async def test_get_updates_failing_in_every_way_loses_nothing(estate: EmbeddedEstate, cast: Cast) -> None:
@@ -29,16 +28,7 @@ async def test_get_updates_failing_in_every_way_loses_nothing(estate: EmbeddedEs
 async def test_a_batch_the_database_would_not_take_is_fetched_again(
     estate: EmbeddedEstate, cast: Cast, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store = Intake.store
-    refused: list[int] = []
-
-    async def store_failing_once(self: Intake, raw_updates: list[object]) -> int | None:
-        if not refused:
-            refused.append(len(raw_updates))
-            raise OperationalError("INSERT", {}, Exception("disk I/O error"))
-        return await store(self, raw_updates)
-
-    monkeypatch.setattr(Intake, "store", store_failing_once)
+    refused = refuse_first_store(monkeypatch)
     await cast.zhang.send_text("Kitchen tap dripping")
     await cast.a1.wait_for("New ticket #1001")
     await estate.settled()
