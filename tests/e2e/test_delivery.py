@@ -198,12 +198,16 @@ async def test_paced_one_message_a_second_per_chat_and_at_most_thirty_a_second(
         await user.wait_for_count(2)
     await paced.settled()
 
+    # The sender paces when requests leave; the sandbox sees when they arrive, shifted by however busy the
+    # shared event loop of a test machine is. So the figures allow a tenth for that; the exact rules are
+    # tested against a hand-moved clock in tests/unit/test_sender_pacing.py.
     for user in users:
         assert [m.content for m in user.delivered] == [f"{user.first_name} #0", f"{user.first_name} #1"]
-        assert min_gap(paced.sandbox.call_log.sends(chat_id=user.id)) >= 1.0
+        assert min_gap(paced.sandbox.call_log.sends(chat_id=user.id)) >= 0.9
     sends = paced.sandbox.call_log.sends()
     assert len(sends) == 72
-    assert 20 <= max_in_window(sends, 1.0) <= 30  # near the limit, never over it
+    assert max_in_window(sends, 1.0) <= 33
+    assert sends[-1].at - sends[0].at >= (72 - 33) / 30  # 72 messages cannot have gone faster than that
 
 
 async def test_paced_a_429_is_waited_out_and_the_chat_keeps_its_pace(paced: EmbeddedEstate) -> None:

@@ -200,7 +200,8 @@ def test_the_only_font_used_is_the_bundled_dejavu_sans() -> None:
     findfont = [line for line in log.splitlines() if "findfont" in line]
     found = [line for line in findfont if " with score of " in line]
     assert found, log
-    assert all("mpl-data/fonts/ttf/DejaVuSans.ttf') with score of 0.05" in line for line in found), found
+    # matplotlib's own copy, or the same font installed system-wide: which one depends on its font cache.
+    assert all("DejaVuSans.ttf') with score of 0.05" in line for line in found), found
     assert not [line for line in findfont if not line.startswith("DEBUG")]
 
 
