@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -42,7 +43,7 @@ class Settings:
     clock: Clock = field(default_factory=SystemClock)
     # Telegram's limits (1 message a second per chat, ~30 overall), kept by the outbox sender's pacing;
     # the sandbox has none, so the embedded bot sends unpaced.
-    rate_limit: bool = True
+    paced: bool = True
 
     @property
     def file_url(self) -> str:
@@ -75,7 +76,7 @@ def build_application(settings: Settings) -> GuanjiaApplication:
 async def _open(application: GuanjiaApplication, settings: Settings) -> None:
     db = await Database.open(settings.db_path)
     services = Services.assemble(db, settings.clock, settings.config)
-    pacing = Pacing() if settings.rate_limit else Pacing.unpaced()
+    pacing = Pacing() if settings.paced else Pacing.unpaced()
     sender = OutboxSender(
         db, application.bot, settings.clock, pacing=pacing, recipients=services.reachability
     )
@@ -106,15 +107,8 @@ async def _stop_sending(application: GuanjiaApplication) -> None:
     # post_stop, not post_shutdown: the sender still needs the bot's HTTP client to flush. Handling and
     # the clocks stop first, so what they last decided is flushed too.
     runtime: Runtime | None = application.bot_data.get("runtime")
-    if runtime is None:
-        return
-    try:
-        await runtime.intake.stop()
-    finally:
-        try:
-            await runtime.timekeeper.stop()
-        finally:
-            await runtime.sender.stop()
+    if runtime is not None:
+        await every_step(runtime.intake.stop, runtime.timekeeper.stop, runtime.sender.stop)
 
 
 async def _close(application: GuanjiaApplication) -> None:
@@ -155,15 +149,25 @@ async def running(application: GuanjiaApplication, source_for: SourceFor) -> Asy
         await source.start()
         yield source
     finally:
-        # Each step runs even if one before it failed: the database must be closed whatever happened.
+        # The hooks, as run_polling would call them: post_stop flushes, post_shutdown closes the database.
+        post_stop, post_shutdown = application.post_stop, application.post_shutdown
+        await every_step(
+            source.stop,
+            application.stop,
+            lambda: post_stop(application) if post_stop else asyncio.sleep(0),
+            application.shutdown,
+            lambda: post_shutdown(application) if post_shutdown else asyncio.sleep(0),
+        )
+
+
+async def every_step(*steps: Callable[[], Awaitable[object]]) -> None:
+    """Run each stopping step in order, even when one before it failed (the database must be closed
+    whatever happened); the first failure is raised once all have run."""
+    failure: BaseException | None = None
+    for step in steps:
         try:
-            await source.stop()
-        finally:
-            try:
-                await application.stop()
-                if application.post_stop:
-                    await application.post_stop(application)
-            finally:
-                await application.shutdown()
-                if application.post_shutdown:
-                    await application.post_shutdown(application)
+            await step()
+        except BaseException as error:
+            failure = failure or error
+    if failure is not None:
+        raise failure

@@ -106,7 +106,7 @@ async def embedded_estate(
                 api_url=sandbox.api_url,
                 config=config,
                 clock=clock,
-                rate_limit=paced,
+                paced=paced,
             )
             application = build_application(settings)
             async with running(application, long_polling(poll_timeout=1.0)):

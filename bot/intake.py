@@ -67,16 +67,11 @@ class Intake:
                     log.warning("skipped an update without an update_id")
                     continue
                 assert isinstance(update_id, int)
-                try:
-                    problem = well_formed.flaw(raw)
-                    if problem is None and not await _may_keep_words(conn, raw):
-                        raw = strangers.without_their_words(raw)
-                except SQLAlchemyError:
-                    raise
-                except Exception as error:  # whatever the checks trip over is itself a flaw
-                    problem = f"could not be checked: {type(error).__name__}"
+                problem = well_formed.flaw(raw)
                 if problem:
                     log.warning("update %s rejected: %s", update_id, problem)
+                elif not await _may_keep_words(conn, raw):
+                    raw = strangers.without_their_words(raw)
                 await stored.store(conn, update_id, raw, now=now, rejected=problem)
                 highest = update_id if highest is None else max(highest, update_id)
         self._wake.set()
@@ -143,9 +138,10 @@ class Intake:
         with stored.handling(in_hand):
             # Errors inside handlers are PTB's to catch: they reach handlers.common.on_error.
             await self._application.process_update(update)
+        # A claimed update was marked handled by its decision's own transaction: nothing more to write.
         if in_hand.error is not None:
-            await self._settle(update_id, stored.FAILED, in_hand.error)
-        else:
+            await self._settle(update_id, stored.FAILED, in_hand.error, payload)
+        elif not in_hand.claimed:  # nothing was decided (a command that only looks, an ignored kind)
             await self._settle(update_id, stored.HANDLED, None)
 
     async def _set_aside(self, next_update: tuple[int, Any] | None) -> None:
@@ -153,11 +149,11 @@ class Intake:
             await asyncio.sleep(RETRY_AFTER_DATABASE_ERROR)
             return
         with contextlib.suppress(SQLAlchemyError):
-            await self._settle(next_update[0], stored.FAILED, "failed outside the handlers")
+            await self._settle(next_update[0], stored.FAILED, "failed outside the handlers", next_update[1])
 
-    async def _settle(self, update_id: int, status: str, error: str | None) -> None:
+    async def _settle(self, update_id: int, status: str, error: str | None, payload: Any = None) -> None:
         async with self._db.begin() as conn:
-            await stored.settle(conn, update_id, status, now=self._clock.now(), error=error)
+            await stored.settle(conn, update_id, status, now=self._clock.now(), error=error, payload=payload)
 
     async def _forget_old(self) -> None:
         now = self._clock.now()

@@ -15,7 +15,7 @@ import warnings
 from typing import Any
 
 from telegram import Bot
-from telegram.error import Conflict, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
+from telegram.error import Conflict, Forbidden, InvalidToken, RetryAfter, TelegramError
 from telegram.warnings import PTBUserWarning
 
 from bot.intake import Intake
@@ -68,7 +68,7 @@ class LongPolling:
                 log.error("another instance is fetching updates, or a webhook is set; waiting")
                 await self._pause(MAX_BACKOFF_SECONDS)
                 continue
-            except (NetworkError, TelegramError) as error:
+            except TelegramError as error:  # the network, a timeout, a 5xx: all worth another try
                 failures += 1
                 log.warning("fetching updates failed (%s); retrying", type(error).__name__)
                 await self._pause(min(MAX_BACKOFF_SECONDS, 0.5 * 2 ** min(failures, 6)))

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot import well_formed
+
 MESSAGE_KEEPS = ("message_id", "date", "chat", "from", "edit_date")
 QUERY_KEEPS = ("id", "from", "chat_instance", "data")
 
 
 def sender_id(update: dict[str, Any]) -> int | None:
     """The account an update (already checked well formed) comes from."""
-    for kind in ("message", "edited_message", "callback_query"):
+    for kind in well_formed.KINDS:
         content = update.get(kind)
         if isinstance(content, dict) and isinstance(content.get("from"), dict):
             return int(content["from"]["id"])

@@ -26,7 +26,15 @@ Check = Callable[[Any], str | None]
 
 
 def flaw(raw: Any) -> str | None:
-    """Why this update cannot be handled, or None if it is well formed."""
+    """Why this update cannot be handled, or None if it is well formed. Never raises: whatever the checks
+    trip over is itself a flaw."""
+    try:
+        return _flaw(raw)
+    except Exception as error:
+        return f"could not be checked: {type(error).__name__}"
+
+
+def _flaw(raw: Any) -> str | None:
     if not isinstance(raw, dict):
         return "not an object"
     if not is_int(raw.get("update_id")):

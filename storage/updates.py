@@ -66,7 +66,7 @@ async def claim_in_hand(conn: AsyncConnection) -> bool:
     result = await conn.execute(
         updates.update()
         .where(updates.c.update_id == current.update_id, updates.c.status == RECEIVED)
-        .values(status=HANDLED, handled_at=current.at)
+        .values(status=HANDLED, handled_at=current.at, payload=None)
     )
     if result.rowcount == 0:
         raise UpdateAlreadyHandled(current.update_id)
@@ -136,19 +136,26 @@ async def oldest_received(conn: AsyncConnection) -> tuple[int, Any] | None:
 
 
 async def settle(
-    conn: AsyncConnection, update_id: int, status: str, *, now: datetime, error: str | None
+    conn: AsyncConnection,
+    update_id: int,
+    status: str,
+    *,
+    now: datetime,
+    error: str | None,
+    payload: Any = None,
 ) -> None:
-    """Record how handling ended. A failure is recorded even over a claim: the claim's decision
-    committed, but something after it did not.
+    """Record how handling ended, for an update no decision claimed, or one that failed.
 
-    A handled update's content is dropped: what it said lives on in the tickets, and a stranger's was
-    not ours to keep. A failed one keeps it, so that nothing a resident sent is lost.
+    A handled update's content is dropped (by the claim, or here): what it said lives on in the tickets,
+    and a stranger's was not ours to keep. A failed one is recorded even over a claim (its decision was
+    rolled back; what committed was the apology) and keeps its content, `payload`, so that nothing a
+    resident sent is lost.
     """
     statement = updates.update().where(updates.c.update_id == update_id)
     if status == FAILED:
-        await conn.execute(statement.values(status=status, handled_at=now, error=error))
+        await conn.execute(statement.values(status=status, handled_at=now, error=error, payload=payload))
         return
-    statement = statement.where(updates.c.status.in_((RECEIVED, HANDLED)))
+    statement = statement.where(updates.c.status == RECEIVED)
     await conn.execute(statement.values(status=status, handled_at=now, error=error, payload=None))
 
 

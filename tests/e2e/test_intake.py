@@ -129,7 +129,7 @@ async def webhook_estate(tmp_path: Path, clock: ManualClock, sandbox: BotApiSand
         db_path=tmp_path / "guanjia.db",
         api_url=sandbox.api_url,
         clock=clock,
-        rate_limit=False,
+        paced=False,
     )
 
 
