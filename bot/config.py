@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel.numbers import list_currencies
+
 TELEGRAM_API_URL = "https://api.telegram.org/bot"
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
@@ -66,6 +68,7 @@ class Limits:
 class Config:
     estate_name: str = "default"
     timezone: str = "Asia/Shanghai"
+    currency: str = "CNY"  # ISO 4217: prices, quotes and fees are in it, shown in each person's locale
     sla: ServiceLevels = field(default_factory=ServiceLevels)
     targets: Targets = field(default_factory=Targets)
     limits: Limits = field(default_factory=Limits)
@@ -114,6 +117,7 @@ def config_from_dict(raw: dict[str, Any], *, source: str = "config") -> Config:
     return Config(
         estate_name=str(estate.get("name", Config.estate_name)),
         timezone=timezone,
+        currency=_currency(estate.get("currency", Config.currency), source),
         sla=ServiceLevels(**sla_values),
         targets=_targets(raw.get("targets", {}), source),
         limits=_limits(raw.get("limits", {}), source),
@@ -123,6 +127,12 @@ def config_from_dict(raw: dict[str, Any], *, source: str = "config") -> Config:
         ),
         classification_rules=Path(rules) if rules else None,
     )
+
+
+def _currency(code: object, source: str) -> str:
+    if not isinstance(code, str) or code.upper() not in list_currencies():
+        raise ConfigError(f"{source} [estate] currency: {code!r} is not an ISO 4217 code like CNY")
+    return code.upper()
 
 
 def _targets(raw: dict[str, Any], source: str) -> Targets:

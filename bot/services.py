@@ -49,7 +49,7 @@ class Services:
     @classmethod
     def assemble(cls, db: Database, clock: Clock, config: Config) -> Services:
         levels = config.sla
-        texts = Texts(config.zone, levels)
+        texts = Texts(config.zone, levels, currency=config.currency)
         notifier = Notifier(texts, clock)
         commitments = Commitments(db, clock, notifier, levels, config.zone)
         return_visits = ReturnVisits(db, clock, notifier, levels)

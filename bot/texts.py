@@ -8,12 +8,15 @@ each language's labels.j2, so translators find every word in the templates folde
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import jinja2
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_currency
 
 from bot.config import ServiceLevels
 from bot.privacy import may_see_phone
@@ -21,15 +24,26 @@ from bot.privacy import may_see_phone
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 LANGUAGES = ("zh", "en")
 DEFAULT_LANGUAGE = "zh"
+# The CLDR locale each language's dates, times and money are written in.
+LOCALES = {"zh": "zh_Hans_CN", "en": "en"}
 
 
 class Texts:
-    def __init__(self, zone: ZoneInfo, sla: ServiceLevels | None = None, root: Path = TEMPLATES) -> None:
+    def __init__(
+        self,
+        zone: ZoneInfo,
+        sla: ServiceLevels | None = None,
+        root: Path = TEMPLATES,
+        currency: str = "CNY",
+    ) -> None:
         self._zone = zone
         self._sla = sla or ServiceLevels()
-        self._environments = {language: self._environment(root / language) for language in LANGUAGES}
+        self.currency = currency
+        self._environments = {
+            language: self._environment(language, root / language) for language in LANGUAGES
+        }
 
-    def _environment(self, folder: Path) -> jinja2.Environment:
+    def _environment(self, language: str, folder: Path) -> jinja2.Environment:
         environment = jinja2.Environment(
             loader=jinja2.FileSystemLoader(folder),
             autoescape=True,
@@ -42,15 +56,30 @@ class Texts:
         environment.globals["L"] = labels
         environment.globals["accept_minutes"] = _minutes(self._sla.accept_within)
         environment.globals["followup_minutes"] = _minutes(self._sla.followup_window)
-        environment.filters["local"] = lambda moment: self._local(moment, labels)
+        locale = LOCALES[language]
+        environment.filters["local"] = lambda moment: self._local(moment, labels, locale)
         environment.filters["no"] = ticket_no
-        environment.filters["day"] = lambda day: day.strftime(str(labels.date_format))
+        environment.filters["day"] = lambda day: self._day(day, labels, locale)
+        environment.filters["money"] = lambda amount: self._money(amount, locale)
         environment.filters["percent"] = percent
         environment.globals["may_see_phone"] = may_see_phone  # personal data: bot/privacy.py
         return environment
 
-    def _local(self, moment: datetime, labels: Any) -> str:
-        return moment.astimezone(self._zone).strftime(str(labels.datetime_format))
+    def _local(self, moment: datetime, labels: Any, locale: str) -> str:
+        """A moment as the person reads it: in the estate's timezone, in their locale's words."""
+        return format_datetime(moment, str(labels.datetime_format), tzinfo=self._zone, locale=locale)
+
+    def _day(self, day: date, labels: Any, locale: str) -> str:
+        return format_date(day, str(labels.date_format), locale=locale)
+
+    def _money(self, amount: Decimal, locale: str) -> str:
+        """Always two decimals, as a price list or a fee notice shows it: ¥1,280.00 / CN¥1,280.00."""
+        return format_currency(
+            amount, self.currency, locale=locale, currency_digits=False, format="¤#,##0.00"
+        )
+
+    def money(self, language: str, amount: Decimal) -> str:
+        return self._money(amount, LOCALES.get(language, LOCALES[DEFAULT_LANGUAGE]))
 
     def render(self, language: str, name: str, **context: Any) -> str:
         """The HTML text of template `name` in `language` (falling back to the default language)."""

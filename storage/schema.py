@@ -288,3 +288,9 @@ digests = sa.Table(
     sa.Column("late", sa.Boolean, nullable=False),
     sa.UniqueConstraint("estate_id", "day"),
 )
+
+# ---- Paid special services (特约服务): migration 0007 ---------------------------------------------
+
+# ---- Announcements (公告): migration 0008 ------------------------------------------------------------
+
+# ---- Fee reminders (物业费催缴): migration 0009 -------------------------------------------------------

