@@ -14,6 +14,7 @@ from bot.ticket_log import LogEntry
 from storage.follow_ups import FollowUp
 from storage.postponements import Postponement
 from tests.conftest import SHANGHAI
+from tests.unit import samples_announcements, samples_catalog, samples_fees, samples_language
 
 texts = Texts(SHANGHAI)
 NOW = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
@@ -111,6 +112,8 @@ SAMPLE.update(report=REPORT, kind="daily", late=True, meant_for=NOW, target=0.92
 SAMPLE.update(first=NOW.date(), last=NOW.date(), span=REPORT.span, rows=12)
 SAMPLE.update(per_hour=20, release_at=NOW)  # the flood notes (bot/flood.py)
 SAMPLE.update(who=_person(Role.OWNER))  # someone the bot cannot reach (bot/reachability.py)
+for feature in (samples_catalog, samples_announcements, samples_fees, samples_language):
+    SAMPLE.update(feature.SAMPLE)
 
 
 def test_every_template_exists_in_both_languages() -> None:

@@ -1,0 +1,7 @@
+"""Sample data for the fees templates, merged into tests/unit/test_texts.py's SAMPLE."""
+
+from __future__ import annotations
+
+from typing import Any
+
+SAMPLE: dict[str, Any] = {}
