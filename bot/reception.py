@@ -2,23 +2,37 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot import outbox, roster
+from bot import cards, outbox, roster
 from bot.clock import Clock
-from bot.model import Person, Role
+from bot.model import Outcome, Person, PressedOn, Role
 from bot.notify import Notifier
+from bot.texts import LANGUAGES
 from storage import people as people_queries
 from storage.database import Database
 
 # The command menu each role sees; the descriptions come from each language's labels.j2.
 MENU: dict[Role, tuple[str, ...]] = {
-    Role.OWNER: ("my", "help"),
-    Role.RESIDENT: ("my", "help"),
-    Role.BUTLER: ("tasks", "duty", "ticket", "help"),
-    Role.MANAGER: ("digest", "report", "overdue", "ticket", "export", "help"),
+    Role.OWNER: ("my", "language", "help"),
+    Role.RESIDENT: ("my", "language", "help"),
+    Role.BUTLER: ("tasks", "duty", "ticket", "language", "help"),
+    Role.MANAGER: ("digest", "report", "overdue", "ticket", "export", "language", "help"),
+}
+
+# What people may type after /language.
+LANGUAGE_NAMES = {
+    "zh": "zh",
+    "中文": "zh",
+    "简体中文": "zh",
+    "chinese": "zh",
+    "en": "en",
+    "english": "en",
+    "英文": "en",
+    "英语": "en",
 }
 
 
@@ -58,13 +72,49 @@ class Reception:
             return person
 
     async def _welcome(self, conn: AsyncConnection, person: Person) -> None:
+        await self._set_menu(conn, person)
+        team = await people_queries.team_name(conn, person.team_id)
+        await self._notify.tell(conn, person, "welcome", team=team)
+
+    async def _set_menu(self, conn: AsyncConnection, person: Person) -> None:
+        """The command menu of the person's role, described in their language."""
         assert person.telegram_id is not None
         commands = [
             (name, self._notify.texts.label(person.language, f"command_{name}")) for name in MENU[person.role]
         ]
         await outbox.set_commands(conn, person.telegram_id, commands, now=self._clock.now())
-        team = await people_queries.team_name(conn, person.team_id)
-        await self._notify.tell(conn, person, "welcome", team=team)
+
+    # ---- language ----------------------------------------------------------------------------------
+
+    async def offer_languages(self, person: Person, asked: str) -> None:
+        """/language shows the choice as buttons; /language en (or 中文) switches at once."""
+        language = LANGUAGE_NAMES.get(asked.strip().lower())
+        if language is not None:
+            await self.choose_language(person, language)
+            return
+        async with self._db.begin() as conn:
+            buttons = [
+                [self._notify.button(person, f"button_language_{choice}", f"language:{choice}")]
+                for choice in LANGUAGES
+            ]
+            await self._notify.tell(conn, person, "language_choose", buttons=buttons, unknown=bool(asked))
+
+    async def choose_language(
+        self, person: Person, language: str, pressed: PressedOn | None = None
+    ) -> Outcome:
+        """From now on every text to the person is in `language`: their dates, times and amounts too,
+        and their command menu. A later roster import keeps their choice."""
+        if language not in LANGUAGES:
+            return Outcome.UNKNOWN
+        async with self._db.begin() as conn:
+            now = self._clock.now()
+            await people_queries.choose_language(conn, person.id, language, now)
+            person = dataclasses.replace(person, language=language)
+            if pressed is not None:
+                await cards.retire_pressed(conn, pressed, None, now=now)
+            await self._set_menu(conn, person)
+            await self._notify.tell(conn, person, "language_set")
+        return Outcome.DONE
 
     async def help(self, person: Person) -> None:
         async with self._db.begin() as conn:

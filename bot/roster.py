@@ -258,7 +258,6 @@ async def import_roster(conn: AsyncConnection, text: str, config: Config, now: d
             "team_id": team_ids.get(team) if team else None,
             "unit": row.unit,
             "phone": row.phone,
-            "language": row.language,
             "vip": row.vip,
             "team_rank": rank[team] if row.role == Role.BUTLER else 0,
             "updated_at": now,
@@ -283,13 +282,18 @@ async def import_roster(conn: AsyncConnection, text: str, config: Config, now: d
                     name=row.name,
                     roster_key=row.roster_key,
                     created_at=now,
+                    language=row.language,
                     **values,
                 )
             )
             in_file.add(int(inserted.inserted_primary_key[0]))  # type: ignore[index]
             report.created += 1
         else:
-            await conn.execute(people.update().where(people.c.id == existing).values(**values))
+            # A language the person chose themselves (/language) stands; the file's is only the default.
+            language = sa.case((people.c.language_chosen_at.is_(None), row.language), else_=people.c.language)
+            await conn.execute(
+                people.update().where(people.c.id == existing).values(**values, language=language)
+            )
             in_file.add(int(existing))
             report.updated += 1
     report.deactivated = await _deactivate_everyone_else(conn, estate_id, in_file, now)

@@ -108,6 +108,27 @@ async def help_command(update: Update, context: GuanjiaContext) -> None:
         await context.runtime.reception.help(person)
 
 
+# language:zh, language:en
+LANGUAGE_BUTTONS = r"^language:(zh|en)\Z"
+
+
+async def language(update: Update, context: GuanjiaContext) -> None:
+    """/language: everyone chooses the language the bot writes to them in."""
+    person = await identify(update, context, "command")
+    if person is not None:
+        await context.runtime.reception.offer_languages(person, " ".join(context.args or []))
+
+
+async def language_button(update: Update, context: GuanjiaContext) -> None:
+    await on_button(update, context, _choose_language)
+
+
+async def _choose_language(
+    runtime: Runtime, person: Person, verb: str, args: list[str], pressed: PressedOn
+) -> Outcome:
+    return await runtime.reception.choose_language(person, args[0], pressed)
+
+
 async def ticket_log(update: Update, context: GuanjiaContext) -> None:
     """/ticket 1024: a ticket's whole history, for staff; which tickets each may see is the service's call."""
     person = await identify_for(update, context, lambda p: p.role in (Role.BUTLER, Role.MANAGER))

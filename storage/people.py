@@ -70,6 +70,13 @@ async def unreachable_by_telegram_id(conn: AsyncConnection, telegram_id: int) ->
     return to_person(row) if row is not None else None
 
 
+async def choose_language(conn: AsyncConnection, person_id: int, language: str, now: datetime) -> None:
+    """The person's own choice, which a later roster import keeps."""
+    await conn.execute(
+        people.update().where(people.c.id == person_id).values(language=language, language_chosen_at=now)
+    )
+
+
 async def person_by_id(conn: AsyncConnection, person_id: int) -> Person:
     row = (await conn.execute(sa.select(people).where(people.c.id == person_id))).one()
     return to_person(row)

@@ -52,6 +52,8 @@ people = sa.Table(
     sa.Column("telegram_id", sa.BigInteger, nullable=True, unique=True),
     sa.Column("phone", sa.String(40), nullable=True),
     sa.Column("language", sa.String(8), nullable=False, server_default="zh"),
+    # Set when the person chose their language with /language: the roster's column no longer overrides it.
+    sa.Column("language_chosen_at", UtcDateTime(), nullable=True),
     sa.Column("vip", sa.Boolean, nullable=False, server_default=sa.false()),
     # A butler's place in the team: the lowest is the team's designated first butler.
     sa.Column("team_rank", sa.Integer, nullable=False, server_default="0"),

@@ -88,6 +88,7 @@ def only(others: str = NOT_FOR_YOU, **allowed: Answer) -> dict[str, Answer]:
 
 
 Answer = str | Begins | Like
+LANGUAGE_CHOICE = "I write to you in English. Which language would you like?"
 HOUSEHOLD_HELP = Begins("How this works\n• Just write to make a request;")
 BUTLER_HELP = Begins("How this works\n• New tickets arrive as cards:")
 MANAGER_HELP = Begins("How this works\n• Complaints, emergencies and VIP owners' tickets are copied to you;")
@@ -191,6 +192,8 @@ EVERY_COMMAND: dict[str, dict[str, Answer]] = {
         other_estate_manager=not_found(99999),
     ),
     "/ticket": only(butler=USAGE, other_team_butler=USAGE, manager=USAGE, other_estate_manager=USAGE),
+    # Everyone chooses their own language; asking changes nothing until they press a button.
+    "/language": only(others=LANGUAGE_CHOICE),
     "/frobnicate": only(others=UNKNOWN),
 }
 

@@ -17,6 +17,7 @@ async def test_an_invite_code_binds_the_account_once(estate: EmbeddedEstate, cas
     await estate.settled()
     assert estate.sandbox.commands["chat:2201"] == [
         {"command": "my", "description": "My tickets"},
+        {"command": "language", "description": "Language: 简体中文 or English"},
         {"command": "help", "description": "How this works"},
     ]
     # Now a known owner: a request goes to team B.
@@ -43,16 +44,17 @@ async def test_each_role_gets_its_own_command_menu(estate: EmbeddedEstate, cast:
     await cast.manager.wait_for("Hello Manager Liu!")
     await estate.settled()
     menus = estate.sandbox.commands
-    assert [c["command"] for c in menus["chat:101"]] == ["tasks", "duty", "ticket", "help"]
+    assert [c["command"] for c in menus["chat:101"]] == ["tasks", "duty", "ticket", "language", "help"]
     assert [c["command"] for c in menus["chat:900"]] == [
         "digest",
         "report",
         "overdue",
         "ticket",
         "export",
+        "language",
         "help",
     ]
-    assert [c["command"] for c in menus["chat:1101"]] == ["my", "help"]
+    assert [c["command"] for c in menus["chat:1101"]] == ["my", "language", "help"]
     assert [c["command"] for c in menus["default"]] == ["start", "help"]
 
 

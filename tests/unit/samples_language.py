@@ -4,4 +4,4 @@ from __future__ import annotations
 
 from typing import Any
 
-SAMPLE: dict[str, Any] = {}
+SAMPLE: dict[str, Any] = {"unknown": True}  # language_choose: someone asked for a language not offered

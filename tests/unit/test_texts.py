@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 
@@ -166,3 +168,18 @@ def test_the_task_card_carries_the_whole_request(language: str) -> None:
     context = {**SAMPLE, "incoming": Incoming("text", 1, 2, text=request)}
     assert request in texts.render(language, "task_card", me=_person(Role.BUTLER), **context)
     assert request in texts.render(language, "manager_alert", me=_person(Role.MANAGER), **context)
+
+
+def test_money_has_two_decimals_in_each_locale() -> None:
+    assert texts.money("zh", Decimal("1280.5")) == "¥1,280.50"
+    assert texts.money("en", Decimal("1280.5")) == "CN¥1,280.50"
+    assert texts.money("en", Decimal("0.05")) == "CN¥0.05"
+    assert Texts(SHANGHAI, currency="USD").money("en", Decimal("12")) == "$12.00"
+
+
+def test_dates_and_times_are_in_each_locale_and_the_estates_timezone() -> None:
+    late_evening = datetime(2026, 11, 20, 15, 30, tzinfo=UTC)  # 23:30 in Shanghai
+    owner = _person(Role.OWNER)
+    context = {**SAMPLE, "ticket": dataclasses.replace(TICKET, state=TicketState.NEW, due_at=late_evening)}
+    assert "11月20日 23:30" in texts.render("zh", "ticket_opened", **{**context, "me": owner})
+    assert "20 Nov 23:30" in texts.render("en", "ticket_opened", **{**context, "me": owner})

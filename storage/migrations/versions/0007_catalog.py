@@ -1,4 +1,5 @@
-"""Paid special services (特约服务, 明码标价): the estate's price list, residents' orders with the price frozen at order time, and extra costs a butler quotes.
+"""Paid special services (特约服务, 明码标价): the estate's price list,
+residents' orders with the price frozen at order time, and extra costs a butler quotes.
 
 Revision ID: 0007
 Revises: 0006
