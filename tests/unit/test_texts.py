@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -183,3 +184,19 @@ def test_dates_and_times_are_in_each_locale_and_the_estates_timezone() -> None:
     context = {**SAMPLE, "ticket": dataclasses.replace(TICKET, state=TicketState.NEW, due_at=late_evening)}
     assert "11月20日 23:30" in texts.render("zh", "ticket_opened", **{**context, "me": owner})
     assert "20 Nov 23:30" in texts.render("en", "ticket_opened", **{**context, "me": owner})
+
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+@pytest.mark.parametrize(
+    "name", [n.removesuffix(".j2") for n in texts.template_names("zh") if n != "labels.j2"]
+)
+def test_each_language_is_written_in_that_language(name: str) -> None:
+    """A template copied across untranslated would render, so the words themselves are checked."""
+    for role in Role:
+        chinese = texts.render("zh", name, me=_person(role), **SAMPLE)
+        english = texts.render("en", name, me=_person(role), **SAMPLE)
+        assert CJK.search(chinese) or not chinese.strip(), f"zh/{name}.j2 has no Chinese for a {role}"
+        # The only Chinese an English reader sees is the name of the other language they may choose.
+        assert not CJK.search(english.replace("简体中文", "")), f"en/{name}.j2 has Chinese for a {role}"
