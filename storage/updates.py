@@ -162,9 +162,15 @@ async def settle(
 async def forget_before(conn: AsyncConnection, before: datetime) -> int:
     """Drop settled updates older than any redelivery could be; their content lives on in the tickets.
 
-    Failed ones stay, with what was sent, until someone has looked at them."""
+    Failed ones stay, with what was sent, until someone has looked at them. The newest update stays too,
+    however old: it is the mark of how far Telegram's updates were taken."""
+    newest = sa.select(sa.func.max(updates.c.update_id)).scalar_subquery()
     result = await conn.execute(
-        updates.delete().where(updates.c.received_at < before, updates.c.status.in_((HANDLED, REJECTED)))
+        updates.delete().where(
+            updates.c.received_at < before,
+            updates.c.status.in_((HANDLED, REJECTED)),
+            updates.c.update_id < newest,
+        )
     )
     return int(result.rowcount)
 

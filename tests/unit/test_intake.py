@@ -237,3 +237,19 @@ async def test_text_that_is_not_valid_unicode_is_rejected_not_a_crash(
         (1, "rejected", "not valid JSON text"),
         (2, "received", None),
     ]
+
+
+async def test_the_newest_update_is_kept_however_old_as_the_mark_of_how_far_updates_were_taken(
+    rostered_db: Database, clock: ManualClock
+) -> None:
+    from datetime import timedelta
+
+    intake = intake_over(rostered_db, clock)
+    await intake.store([message(1, "handled"), message(2, "handled too")])
+    async with rostered_db.begin() as conn:
+        for update_id in (1, 2):
+            await stored.settle(conn, update_id, stored.HANDLED, now=clock.now(), error=None)
+    clock.advance(timedelta(days=10))
+    async with rostered_db.begin() as conn:
+        assert await stored.forget_before(conn, clock.now() - timedelta(days=3)) == 1
+        assert await stored.highest_id(conn) == 2
