@@ -13,17 +13,19 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot import outbox
-from bot.model import Incoming, Person, PressedOn, Ticket, TicketState
+from bot.model import Category, Incoming, Person, PressedOn, Ticket, TicketState
 from bot.notify import Notifier
 from bot.outbox import Keyboard
 from storage import people as people_queries
+from storage import service_orders as service_order_queries
 from storage import tickets as ticket_queries
 
 
 async def card_context(
     conn: AsyncConnection, ticket: Ticket, requester: Person, incoming: Incoming
 ) -> dict[str, Any]:
-    """What a task card or a manager's copy shows: the ticket, whose it is, and what was said."""
+    """What a task card or a manager's copy shows: the ticket, whose it is, and what was said; for a paid
+    service ordered from the price list, the order with the price it was ordered at."""
     owner = await people_queries.person_by_id(conn, ticket.owner_id)
     butler = await people_queries.person_by_id(conn, ticket.butler_id) if ticket.butler_id else None
     return {
@@ -33,6 +35,9 @@ async def card_context(
         "team": await people_queries.team_name(conn, ticket.team_id),
         "incoming": incoming,
         "butler": butler,
+        "service_order": await service_order_queries.order_of_ticket(conn, ticket.id)
+        if ticket.category == Category.SERVICE
+        else None,
     }
 
 
@@ -55,11 +60,15 @@ async def original_request(conn: AsyncConnection, ticket: Ticket) -> tuple[Perso
 
 
 def card_buttons(notify: Notifier, staff: Person, ticket: Ticket) -> Keyboard:
-    """New: accept (or resolve at once). In progress: resolve, or move the committed time."""
+    """New: accept (or resolve at once). In progress: resolve, or move the committed time; on a paid
+    service, also quote an extra cost for the resident to accept or decline (bot/service_orders.py)."""
     resolve = notify.button(staff, "button_resolve", f"resolve:{ticket.id}")
     if ticket.state == TicketState.NEW:
         return [[notify.button(staff, "button_accept", f"accept:{ticket.id}"), resolve]]
-    return [[resolve, notify.button(staff, "button_postpone", f"postpone:{ticket.id}")]]
+    buttons = [[resolve, notify.button(staff, "button_postpone", f"postpone:{ticket.id}")]]
+    if ticket.category == Category.SERVICE:
+        buttons.append([notify.button(staff, "button_quote", f"quote:{ticket.id}")])
+    return buttons
 
 
 async def send_card(

@@ -1,4 +1,4 @@
-"""The `guanjia` command: demo, run, roster import, export, sandbox."""
+"""The `guanjia` command: demo, run, roster import, catalog import, export, fees, announce, sandbox."""
 
 from __future__ import annotations
 
@@ -52,6 +52,15 @@ def main(argv: list[str] | None = None) -> int:
     roster_import.add_argument("--config", type=Path, default=None)
     roster_import.add_argument("--bot-username", default=None, help="print invite deep links for this bot")
 
+    catalog = commands.add_parser("catalog", help="the price list of paid special services (特约服务)")
+    catalog_commands = catalog.add_subparsers(dest="catalog_command", required=True)
+    catalog_import = catalog_commands.add_parser(
+        "import", help="import the price list from a .toml or .csv file (idempotent, all or nothing)"
+    )
+    catalog_import.add_argument("file", type=Path)
+    catalog_import.add_argument("--db", type=Path, required=True)
+    catalog_import.add_argument("--estate", default=None, help="needed only if the database holds several")
+
     export = commands.add_parser("export", help="write the tickets of a span of days to a CSV for Excel")
     export.add_argument("--db", type=Path, required=True)
     export.add_argument("--from", dest="first", required=True, metavar="YYYY-MM-DD", help="first day")
@@ -59,6 +68,36 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument("--out", type=Path, required=True, metavar="FILE.csv")
     export.add_argument("--language", choices=("zh", "en"), default="zh", help="of headers and words")
     export.add_argument("--estate", default=None, help="needed only if the database holds several")
+
+    fees = commands.add_parser("fees", help="property fees (物业费): what is owed, its reminders, payments")
+    fees_commands = fees.add_subparsers(dest="fees_command", required=True)
+    fees_import = fees_commands.add_parser(
+        "import", help="import the fees owed from a CSV (idempotent) and schedule their reminders"
+    )
+    fees_import.add_argument("file", type=Path)
+    fees_paid = fees_commands.add_parser("paid", help="mark a unit's fee paid: its reminders stop")
+    fees_paid.add_argument("--unit", required=True, help="e.g. 1-101")
+    fees_paid.add_argument("--period", required=True, help="as in the imported file, e.g. 2026-11")
+    for fees_parser in (fees_import, fees_paid):
+        fees_parser.add_argument("--db", type=Path, required=True)
+        fees_parser.add_argument("--config", type=Path, default=None, help="the one `guanjia run` uses")
+        fees_parser.add_argument("--estate", default=None, help="needed only if the database holds several")
+
+    announce = commands.add_parser(
+        "announce", help="send an announcement (公告) to residents; without --yes, only its preview"
+    )
+    announce.add_argument("--db", type=Path, required=True)
+    announce.add_argument("--file", type=Path, required=True, metavar="FILE.txt", help="its text, UTF-8")
+    announce.add_argument("--to", required=True, metavar="estate|building:N|vip", help="who receives it")
+    announce.add_argument("--estate", default=None, help="needed only if the database holds several")
+    announce.add_argument(
+        "--from",
+        dest="author",
+        default=None,
+        metavar="NAME",
+        help="the manager who signs it and gets the report",
+    )
+    announce.add_argument("--yes", action="store_true", help="send it (a running bot delivers it)")
 
     sandbox = commands.add_parser(
         "sandbox", help="serve the Bot API sandbox on 127.0.0.1 (options: guanjia sandbox -- --help)"
@@ -75,8 +114,18 @@ def main(argv: list[str] | None = None) -> int:
             return _run(args)
         if args.command == "roster":
             return asyncio.run(_import_roster(args))
+        if args.command == "catalog":
+            from bot.catalog import catalog_command
+
+            return catalog_command(args.file, args.db, args.estate)
         if args.command == "export":
             return asyncio.run(_export(args))
+        if args.command == "fees":
+            from bot.fee_import import fees_command
+
+            return asyncio.run(fees_command(args))
+        if args.command == "announce":
+            return asyncio.run(_announce(args))
         if args.command == "sandbox":
             from bot.sandbox.cli import main as sandbox_main
 
@@ -159,6 +208,55 @@ async def _export(args: argparse.Namespace) -> int:
         return 1
     span = done.span
     print(f"{done.path}: {done.rows} tickets, {span.first_day} – {span.last_day} ({span.zone.key})")
+    return 0
+
+
+async def _announce(args: argparse.Namespace) -> int:
+    import html
+    import re
+
+    import sqlalchemy as sa
+
+    from bot.announcements import AnnounceRefused, announce_on_command_line, check_text
+
+    try:
+        text = check_text(args.file.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, AnnounceRefused) as error:
+        print(f"guanjia announce: cannot use {args.file}: {error}; nothing was sent", file=sys.stderr)
+        return 1
+    try:
+        done = await announce_on_command_line(
+            args.db,
+            text,
+            args.to,
+            estate=args.estate,
+            author_name=args.author,
+            send=args.yes,
+            clock=SystemClock(),
+        )
+    except AnnounceRefused as error:
+        print(f"guanjia announce: {error}; nothing was sent", file=sys.stderr)
+        return 2
+    except (OSError, sa.exc.SQLAlchemyError) as error:
+        print(f"guanjia announce: {error}; nothing was sent", file=sys.stderr)
+        return 1
+    reach = done.reach
+    blocked = f" ({reach.blocked} of them blocked the bot: tried once)" if reach.blocked else ""
+    print(
+        f"Announcement to {done.notice.audience} of estate {done.estate}: {reach.total} recipient(s),"
+        f" {reach.on_telegram} on Telegram{blocked}, {reach.not_on_telegram} not on Telegram yet."
+    )
+    for language, count in reach.languages().items():
+        print(f"\nAs the {count} reading {'Chinese' if language == 'zh' else 'English'} receive it:")
+        plain = html.unescape(re.sub(r"<[^>]+>", "", done.previews[language]))  # as Telegram shows the HTML
+        print("\n".join(f"    {line}" if line else "" for line in plain.splitlines()))
+    if done.sent:
+        print(
+            f"\nAnnouncement #{done.notice.number} is queued: a running bot delivers it and reports to "
+            + (f"{args.author}." if args.author else "the estate's managers.")
+        )
+    else:
+        print("\nNothing was sent. To send it, run the same command with --yes.")
     return 0
 
 

@@ -65,6 +65,16 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class FeeTiming:
+    """When the staged fee reminders go (bot/fees.py): each on its day, at `send_at` in the estate's time."""
+
+    notice_before: timedelta = timedelta(days=7)  # the notice, this long before the due date
+    remind_after: timedelta = timedelta(days=3)  # the reminder, this long after it
+    final_after: timedelta = timedelta(days=15)  # the final reminder (the managers hear of it too)
+    send_at: time = time(10, 0)  # a fee is never raised with anyone at night
+
+
+@dataclass(frozen=True)
 class Config:
     estate_name: str = "default"
     timezone: str = "Asia/Shanghai"
@@ -72,6 +82,7 @@ class Config:
     sla: ServiceLevels = field(default_factory=ServiceLevels)
     targets: Targets = field(default_factory=Targets)
     limits: Limits = field(default_factory=Limits)
+    fees: FeeTiming = field(default_factory=FeeTiming)
     digest_at: time = time(8, 0)  # the managers' daily digest, in the estate's local time
     invite_valid_for: timedelta = timedelta(days=7)
     classification_rules: Path | None = None  # None: the rules shipped in bot/categories.toml
@@ -121,6 +132,7 @@ def config_from_dict(raw: dict[str, Any], *, source: str = "config") -> Config:
         sla=ServiceLevels(**sla_values),
         targets=_targets(raw.get("targets", {}), source),
         limits=_limits(raw.get("limits", {}), source),
+        fees=_fee_timing(raw.get("fees", {}), source),
         digest_at=_time_of_day(digest.get("at", "08:00"), where=f"{source} [digest] at"),
         invite_valid_for=parse_duration(
             invites.get("valid_for", "7d"), where=f"{source} [invites] valid_for"
@@ -156,6 +168,26 @@ def _limits(raw: dict[str, Any], source: str) -> Limits:
     if not isinstance(per_hour, int) or isinstance(per_hour, bool) or per_hour < 1:
         raise ConfigError(f"{source} [limits] requests_per_hour: {per_hour!r} is not a whole number above 0")
     return Limits(requests_per_hour=per_hour)
+
+
+def _fee_timing(raw: dict[str, Any], source: str) -> FeeTiming:
+    unknown = set(raw) - set(FeeTiming.__dataclass_fields__)
+    if unknown:
+        raise ConfigError(f"{source} [fees]: unknown setting(s) {', '.join(sorted(unknown))}")
+    defaults = FeeTiming()
+    days: dict[str, timedelta] = {}
+    for name in ("notice_before", "remind_after", "final_after"):
+        where = f"{source} [fees] {name}"
+        days[name] = parse_duration(raw[name], where=where) if name in raw else getattr(defaults, name)
+        # Stages go on a day at send_at, so they are counted in whole days.
+        if days[name] % timedelta(days=1):
+            raise ConfigError(f"{where}: {raw[name]!r} is not a whole number of days like 7d")
+    if days["remind_after"] < timedelta(days=1):
+        raise ConfigError(f"{source} [fees] remind_after: the reminder comes 1d or more after the due date")
+    if days["final_after"] <= days["remind_after"]:
+        raise ConfigError(f"{source} [fees] final_after: the final reminder comes after the reminder")
+    send_at = _time_of_day(raw.get("send_at", "10:00"), where=f"{source} [fees] send_at")
+    return FeeTiming(**days, send_at=send_at)
 
 
 _TIME_OF_DAY = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$")

@@ -122,6 +122,7 @@ class Outcome(StrEnum):
     DONE = "done"
     NOT_YOURS = "not_yours"
     ALREADY = "already"  # the ticket has moved on since the button was shown
+    ALREADY_PAID = "already_paid"  # a fee marked paid before (bot/fees.py)
     UNKNOWN = "unknown"
 
 

@@ -30,9 +30,12 @@ class Notifier:
         force_reply: bool = False,
         reply_to: int | None = None,
         expects: str | None = None,
+        bulk: bool = False,
         **context: Any,
     ) -> int | None:
-        """Queue a message to `person`; returns its outbox row (None if they are not on Telegram yet)."""
+        """Queue a message to `person`; returns its outbox row (None if they are not on Telegram yet).
+
+        `bulk`: one of many alike (an announcement), sent after the service's own messages."""
         if person.telegram_id is None:
             return None
         html = self.texts.render(person.language, template, me=person, **context)
@@ -46,6 +49,7 @@ class Notifier:
             force_reply=force_reply,
             reply_to=reply_to,
             expects=expects,
+            bulk=bulk,
         )
 
     async def show_media(

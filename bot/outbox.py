@@ -5,6 +5,7 @@ Nothing here talks to Telegram: a row says what to send to which chat; bot/sende
 - copy_media:   a copy (never a forward) of a message someone sent, with an optional caption
 - send_photo, send_document: a file the bot made (a chart, an export), stored once in `attachments`
 - edit_buttons: new buttons for a message sent earlier (found by its outbox row)
+- edit_text:    new text and buttons for a message sent earlier, e.g. a price list paged in place
 - set_commands: the command menu shown to one chat
 """
 
@@ -44,6 +45,7 @@ async def _insert(
     ticket_id: int | None,
     now: datetime,
     attachment_id: int | None = None,
+    bulk: bool = False,
 ) -> int:
     return await _inserted_id(
         conn,
@@ -54,6 +56,7 @@ async def _insert(
             ticket_id=ticket_id,
             created_at=now,
             attachment_id=attachment_id,
+            bulk=bulk,
         ),
     )
 
@@ -76,8 +79,12 @@ async def send_text(
     force_reply: bool = False,
     reply_to: int | None = None,
     expects: str | None = None,
+    bulk: bool = False,
 ) -> int:
-    """Queue a text; a long one becomes several messages, the buttons on the last. Returns its row id."""
+    """Queue a text; a long one becomes several messages, the buttons on the last. Returns its row id.
+
+    `bulk` (an announcement to many) lets every other message go first (bot/sender.py).
+    """
     parts = split_html(html)
     row_id = 0
     for index, part in enumerate(parts):
@@ -89,7 +96,7 @@ async def send_text(
             "reply_to": reply_to if index == 0 else None,
             "expects": expects if last else None,
         }
-        row_id = await _insert(conn, chat_id, "send_text", payload, ticket_id, now)
+        row_id = await _insert(conn, chat_id, "send_text", payload, ticket_id, now, bulk=bulk)
     return row_id
 
 
@@ -151,6 +158,22 @@ async def edit_buttons(
     return await _insert(conn, chat_id, "edit_buttons", payload, None, now)
 
 
+async def edit_text(
+    conn: AsyncConnection,
+    chat_id: int,
+    of_row: int,
+    html: str,
+    buttons: Keyboard | None,
+    *,
+    now: datetime,
+) -> int:
+    """Replace the text and buttons of a message sent earlier; the new text must fit one message."""
+    if len(split_html(html)) != 1:
+        raise ValueError("an edited message cannot be split into several")
+    payload = {"of": of_row, "html": html, "buttons": _keyboard(buttons)}
+    return await _insert(conn, chat_id, "edit_text", payload, None, now)
+
+
 async def set_commands(
     conn: AsyncConnection, chat_id: int, commands: list[tuple[str, str]], *, now: datetime
 ) -> int:
@@ -196,3 +219,26 @@ async def row_of_card(conn: AsyncConnection, chat_id: int, message_id: int) -> i
             sa.select(outbox.c.id).where(outbox.c.chat_id == chat_id, outbox.c.sent_message_id == message_id)
         )
     ).scalar()
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    """A message the bot sent to a chat: its outbox row, its ticket if any, and what answer it asked for."""
+
+    row: int
+    ticket_id: int | None
+    expects: str | None
+
+
+async def sent_message(conn: AsyncConnection, chat_id: int, message_id: int) -> SentMessage | None:
+    """The bot's message `message_id` in the chat, whether or not it belongs to a ticket."""
+    found = (
+        await conn.execute(
+            sa.select(outbox.c.id, outbox.c.ticket_id, outbox.c.payload).where(
+                outbox.c.chat_id == chat_id, outbox.c.sent_message_id == message_id
+            )
+        )
+    ).first()
+    if found is None:
+        return None
+    return SentMessage(found.id, found.ticket_id, found.payload.get("expects"))

@@ -17,10 +17,10 @@ from storage.database import Database
 
 # The command menu each role sees; the descriptions come from each language's labels.j2.
 MENU: dict[Role, tuple[str, ...]] = {
-    Role.OWNER: ("my", "language", "help"),
-    Role.RESIDENT: ("my", "language", "help"),
+    Role.OWNER: ("my", "services", "language", "help"),
+    Role.RESIDENT: ("my", "services", "language", "help"),
     Role.BUTLER: ("tasks", "duty", "ticket", "language", "help"),
-    Role.MANAGER: ("digest", "report", "overdue", "ticket", "export", "language", "help"),
+    Role.MANAGER: ("digest", "report", "overdue", "fees", "ticket", "export", "announce", "language", "help"),
 }
 
 # What people may type after /language.

@@ -3,7 +3,8 @@
 Order within a chat is kept: a chat has at most one message on its way, and its rows go oldest first.
 When a chat must wait (Telegram said retry_after, the network failed, or its limits say not yet), its
 later rows wait too, while other chats go on. Messages to different chats travel side by side, as fast
-as Telegram's limits allow (bot/pacing.py).
+as Telegram's limits allow (bot/pacing.py). Bulk rows (an announcement to many) go only after the chats
+waiting for anything else.
 
 What becomes of a message Telegram does not take:
 - 429 Too Many Requests: its chat waits exactly the retry_after Telegram gave, then it is sent again.
@@ -174,14 +175,24 @@ class OutboxSender:
         # as read would be stale, so it is left for the next pass (its settling wakes that pass).
         busy = set(self._in_flight)
         async with self._db.read() as conn:
+            # Chats with anything but bulk waiting (a ticket's card, an answer) go before chats with only
+            # bulk rows (an announcement to a thousand residents), so an announcement never holds up the
+            # service. A chat's own rows still go oldest first, bulk or not.
             firsts = (
-                sa.select(sa.func.min(outbox.c.id))
+                sa.select(
+                    sa.func.min(outbox.c.id).label("id"),
+                    sa.func.min(sa.cast(outbox.c.bulk, sa.Integer)).label("bulk"),
+                )
                 .where(outbox.c.status == "pending")
                 .group_by(outbox.c.chat_id)
+                .subquery()
             )
             rows = (
                 await conn.execute(
-                    sa.select(outbox).where(outbox.c.id.in_(firsts)).order_by(outbox.c.id).limit(BATCH)
+                    sa.select(outbox)
+                    .join(firsts, firsts.c.id == outbox.c.id)
+                    .order_by(firsts.c.bulk, outbox.c.id)
+                    .limit(BATCH)
                 )
             ).all()
         started = 0
@@ -289,10 +300,23 @@ class OutboxSender:
             return await self._send_file(row)
         if row.kind == "edit_buttons":
             target = await self._sent_message_id(payload["of"])
-            if target is None:
-                raise _NotYetDeliverable()
+            if target is None:  # the message never arrived: there is nothing to edit, now or later
+                raise BadRequest(NEVER_DELIVERED)
             await self._bot.edit_message_reply_markup(
                 chat_id=row.chat_id, message_id=target, reply_markup=_markup(payload.get("buttons"))
+            )
+            return None
+        if row.kind == "edit_text":
+            target = await self._sent_message_id(payload["of"])
+            if target is None:  # the message never arrived: there is nothing to edit, now or later
+                raise BadRequest(NEVER_DELIVERED)
+            await self._bot.edit_message_text(
+                payload["html"],
+                chat_id=row.chat_id,
+                message_id=target,
+                parse_mode=ParseMode.HTML,
+                reply_markup=_markup(payload.get("buttons")),
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
             return None
         if row.kind == "set_commands":
@@ -413,6 +437,9 @@ async def _release_attachment(conn: AsyncConnection, row: Row[Any]) -> None:
     await conn.execute(
         attachments.update().where(attachments.c.id == row.attachment_id, ~still_waiting).values(content=None)
     )
+
+
+NEVER_DELIVERED = "message to edit was never delivered"
 
 
 class _NotYetDeliverable(Exception):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.announcements import REPORT_CLOCK, Announcements
 from bot.classify import Classifier
 from bot.clock import Clock
 from bot.commitments import Commitments
@@ -15,11 +16,13 @@ from bot.digest import DIGEST_CLOCK, Digest
 from bot.duty import Duty
 from bot.escalation import Escalation
 from bot.export import ManagersExport
+from bot.fees import FEE_CLOCKS, FeeReminders
 from bot.flood import RELEASE_CLOCK, FloodControl
 from bot.notify import Notifier
 from bot.reachability import Reachability
 from bot.reception import Reception
 from bot.return_visits import ReturnVisits
+from bot.service_orders import ServiceOrders
 from bot.sla import ClockKind
 from bot.texts import Texts
 from bot.ticket_log import TicketLog
@@ -45,6 +48,9 @@ class Services:
     export: ManagersExport
     flood: FloodControl
     reachability: Reachability
+    announcements: Announcements
+    fees: FeeReminders
+    service_orders: ServiceOrders
 
     @classmethod
     def assemble(cls, db: Database, clock: Clock, config: Config) -> Services:
@@ -56,13 +62,14 @@ class Services:
         escalation = Escalation(clock, notifier, levels)
         classifier = Classifier.from_file(config.classification_rules)
         flood = FloodControl(clock, notifier, classifier, config.limits)
+        desk = TicketDesk(db, clock, notifier, classifier, levels, commitments, return_visits, flood)
         return cls(
             config=config,
             clock=clock,
             db=db,
             texts=texts,
             reception=Reception(db, clock, notifier),
-            desk=TicketDesk(db, clock, notifier, classifier, levels, commitments, return_visits, flood),
+            desk=desk,
             escalation=escalation,
             commitments=commitments,
             return_visits=return_visits,
@@ -72,6 +79,9 @@ class Services:
             export=ManagersExport(db, clock, notifier),
             flood=flood,
             reachability=Reachability(clock, notifier),
+            announcements=Announcements(db, clock, notifier),
+            fees=FeeReminders(db, clock, notifier, config.fees),
+            service_orders=ServiceOrders(db, clock, notifier, desk, config.zone),
         )
 
     def on_estate_due(self) -> dict[str, OnEstateDue]:
@@ -79,6 +89,8 @@ class Services:
         return {
             DIGEST_CLOCK: self.digest.send_daily,
             RELEASE_CLOCK: lambda conn, due: self.flood.release(conn, due, self.desk.pass_on_held),
+            REPORT_CLOCK: self.announcements.report,  # until every delivery settled, then the figures
+            **{kind: self.fees.send_stage for kind in FEE_CLOCKS},  # notice, reminder, final
         }
 
     def on_due(self) -> dict[str, OnDue]:

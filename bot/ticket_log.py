@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.model import Person, Role, Ticket
+from bot.money import from_cents
 from bot.notify import Notifier
 from storage import people as people_queries
 from storage import tickets as ticket_queries
@@ -39,6 +40,7 @@ TIMES_IN_DETAIL: dict[str, tuple[str, ...]] = {
     "postponed": ("from", "to"),
     "postponement_requested": ("from", "to"),
     "postponement_refused": ("from", "to"),
+    "service_ordered": ("preferred_at",),
 }
 
 
@@ -102,8 +104,13 @@ def ticket_number(args: list[str]) -> int | None:
 
 
 def _readable(kind: str, stored: Any) -> dict[str, Any]:
-    """The event's detail with its stored times turned back into times; anything else as stored."""
+    """The event's detail with its stored times turned back into times and amounts stored in cents
+    (a paid service's price, an extra cost) into amounts: `price_cents` is shown as `price`; anything
+    else as stored."""
     detail = dict(stored) if isinstance(stored, dict) else {}
+    for key, value in list(detail.items()):
+        if key.endswith("_cents") and isinstance(value, int):
+            detail[key.removesuffix("_cents")] = from_cents(value)
     for key in TIMES_IN_DETAIL.get(kind, ()):
         value = detail.get(key)
         if isinstance(value, str):

@@ -33,9 +33,11 @@ from bot.return_visits import VISIT_NOTE, ReturnVisits
 from bot.sla import ClockKind
 from storage import people as people_queries
 from storage import postponements as postponement_queries
+from storage import service_orders as service_order_queries
 from storage import tickets as ticket_queries
 from storage.clocks import DueClock
 from storage.database import Database
+from storage.service_orders import ServiceOrder
 
 RATING_COMMENT = "rating_comment"  # a message that asks for an optional comment on a rating
 MANAGER_COPY_CATEGORIES = (Category.COMPLAINT, Category.EMERGENCY)
@@ -105,6 +107,14 @@ class TicketDesk:
             return await self._follow_up(conn, requester, ticket, incoming, now, held_since)
         return await self._open(conn, requester, incoming, now, earlier, held_since)
 
+    async def open_service_order(
+        self, conn: AsyncConnection, requester: Person, incoming: Incoming, order: ServiceOrder
+    ) -> Ticket:
+        """A paid service ordered from the price list (bot/service_orders.py): a ticket of its own, routed
+        and promised like any other request, carrying the order with the price it was ordered at."""
+        now = self._clock.now()
+        return await self._open(conn, requester, incoming, now, None, category=Category.SERVICE, order=order)
+
     async def _open(
         self,
         conn: AsyncConnection,
@@ -113,6 +123,9 @@ class TicketDesk:
         now: datetime,
         earlier: Ticket | None,
         held_since: datetime | None = None,
+        *,
+        category: Category | None = None,
+        order: ServiceOrder | None = None,
     ) -> Ticket:
         owner = requester
         if requester.role == Role.RESIDENT:
@@ -122,7 +135,7 @@ class TicketDesk:
             )
         if owner.team_id is None:
             raise ValueError(f"person {owner.id} has no team; the roster import should have refused that")
-        category = self._classifier.classify(incoming.text)
+        category = category or self._classifier.classify(incoming.text)
         within = sla.feedback_window(self._sla, category)
         butler = await routing.butler_for_team(conn, owner.team_id)
         ticket = await ticket_queries.insert_ticket(
@@ -135,7 +148,7 @@ class TicketDesk:
             butler_id=butler.id if butler else None,
             category=category.value,
             state=TicketState.NEW.value,
-            summary=incoming.text[:500],
+            summary=(order.summary(requester.language) if order else incoming.text)[:500],
             created_at=now,
             due_at=now + within,
             last_activity_at=now,
@@ -150,6 +163,11 @@ class TicketDesk:
             follows=earlier.number if earlier else None,
             held_since=held_since.isoformat() if held_since else None,
         )
+        if order is not None:  # linked before the cards are written: they show what was ordered
+            order = await service_order_queries.attach_ticket(conn, order.id, ticket.id)
+            await ticket_queries.add_event(
+                conn, ticket.id, "service_ordered", at=now, actor_id=requester.id, detail=order.log_detail()
+            )
         await ticket_queries.add_event(
             conn,
             ticket.id,
@@ -168,6 +186,7 @@ class TicketDesk:
             ticket=ticket,
             butler=butler,
             earlier=earlier,
+            service_order=order,
         )
         card = await cards.card_context(conn, ticket, requester, incoming)
         await sla.start_commitment(conn, ticket, self._sla, now)
@@ -259,7 +278,7 @@ class TicketDesk:
             )
         return ticket
 
-    async def _followers(self, conn: AsyncConnection, ticket: Ticket) -> list[Person]:
+    async def followers(self, conn: AsyncConnection, ticket: Ticket) -> list[Person]:
         """The staff who follow a ticket's conversation: its butler, and the managers when the ticket
         is theirs to watch (a complaint, an emergency, a VIP owner's, or nobody has it yet)."""
         staff = []
@@ -276,7 +295,7 @@ class TicketDesk:
         """Relay a message inside the ticket: a resident's to the staff following it; a staff member's
         to the resident and, so that nobody gives inconsistent answers, to the other staff following it.
         Returns the staff who were told."""
-        followers = [person for person in await self._followers(conn, ticket) if person.id != sender.id]
+        followers = [person for person in await self.followers(conn, ticket) if person.id != sender.id]
         if sender.role.is_household:
             for person in followers:
                 await self._relay(conn, person, "relay_to_staff", ticket, sender, incoming, edited)

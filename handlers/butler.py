@@ -8,12 +8,13 @@ from bot.model import Outcome, Person, PressedOn, Role
 from bot.runtime import GuanjiaContext, Runtime
 from handlers.common import identify_for, on_button
 
-# accept:<ticket>, resolve:<ticket>, postpone:<ticket>, visit:<follow-up>:<stars, 0 = would not rate>,
-# served:<follow-up>, duty:on, duty:off
+# accept:<ticket>, resolve:<ticket>, postpone:<ticket>, quote:<ticket> (an extra cost on a paid service),
+# visit:<follow-up>:<stars, 0 = would not rate>, served:<follow-up>, duty:on, duty:off
 # ASCII digits only, and \Z rather than $ (which also matches before a final newline): data that is not
 # exactly what the bot wrote is a stale or forged button.
 BUTTONS = (
-    r"^(accept|resolve|postpone):[0-9]{1,9}\Z|^visit:[0-9]{1,9}:[0-5]\Z|^served:[0-9]{1,9}\Z|^duty:(on|off)\Z"
+    r"^(accept|resolve|postpone|quote):[0-9]{1,9}\Z|^visit:[0-9]{1,9}:[0-5]\Z|^served:[0-9]{1,9}\Z"
+    r"|^duty:(on|off)\Z"
 )
 
 
@@ -52,6 +53,8 @@ async def _act(runtime: Runtime, person: Person, verb: str, args: list[str], pre
         return await runtime.desk.resolve(person, number, pressed)
     if verb == "postpone":
         return await runtime.commitments.ask_new_time(person, number, pressed)
+    if verb == "quote":
+        return await runtime.service_orders.ask_quote(person, number, pressed)
     if verb == "visit":
         return await runtime.return_visits.record_phone_visit(person, number, int(args[1]), pressed)
     return await runtime.return_visits.mark_served(person, number, pressed)

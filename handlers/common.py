@@ -143,7 +143,9 @@ async def unknown_command(update: Update, context: GuanjiaContext) -> None:
 
 
 async def on_message(update: Update, context: GuanjiaContext) -> None:
-    """Any message that is not a command: a resident's request, or a butler's or manager's reply."""
+    """Any message that is not a command: a resident's request, a butler's or manager's reply, the
+    text of a manager's announcement (bot/announcements.py), or an answer to a question about a paid
+    service (bot/service_orders.py)."""
     message = update.effective_message
     person = await identify(update, context, "message")
     if person is None or message is None:
@@ -154,9 +156,11 @@ async def on_message(update: Update, context: GuanjiaContext) -> None:
         await runtime.sender.until_recorded(message.chat_id)
     if incoming is None:
         await runtime.reception.tell(person, "unsupported_kind")
+    elif await runtime.service_orders.take_answer(person, incoming):
+        return  # it answered a question about a paid service: an order's time and note, or an extra cost
     elif person.role.is_household:
         await runtime.desk.take_message(person, incoming)
-    else:
+    elif not await runtime.announcements.take_text(person, incoming):
         await runtime.desk.take_staff_message(person, incoming)
 
 

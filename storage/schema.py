@@ -179,6 +179,7 @@ outbox = sa.Table(
     sa.Column("last_error", sa.Text, nullable=True),
     # The file a send_photo or send_document row delivers.
     sa.Column("attachment_id", sa.Integer, sa.ForeignKey("attachments.id"), nullable=True),
+    sa.Column("bulk", sa.Boolean, nullable=False, server_default=sa.false()),  # sent after non-bulk rows
     sa.Index(None, "status", "id"),
     sa.Index(None, "chat_id", "sent_message_id"),
 )
@@ -293,6 +294,129 @@ digests = sa.Table(
 
 # ---- Paid special services (特约服务): migration 0007 ---------------------------------------------
 
+# The estate's price list (明码标价), kept in a file and loaded by `guanjia catalog import` (bot/catalog.py).
+# An item is never deleted: one no longer in the file becomes inactive, and the orders naming it keep it.
+service_items = sa.Table(
+    "service_items",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("estate_id", sa.Integer, sa.ForeignKey("estates.id"), nullable=False),
+    sa.Column("code", sa.String(40), nullable=False),  # the file's stable key: a re-import updates by it
+    sa.Column("position", sa.Integer, nullable=False),  # its place in the file: the order residents see
+    sa.Column("name_zh", sa.String(60), nullable=False),
+    sa.Column("name_en", sa.String(60), nullable=False),
+    sa.Column("description_zh", sa.Text, nullable=False),
+    sa.Column("description_en", sa.Text, nullable=False),
+    sa.Column("unit_zh", sa.String(20), nullable=False),
+    sa.Column("unit_en", sa.String(20), nullable=False),
+    sa.Column("price_cents", sa.Integer, nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.UniqueConstraint("estate_id", "code"),
+)
+
+# A resident's order of an item: a draft while they add a preferred time and a note, then placed as a
+# ticket (or cancelled). What was ordered is copied here when they press Order, price and unit included,
+# so a later import never changes what was already ordered.
+service_orders = sa.Table(
+    "service_orders",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("item_id", sa.Integer, sa.ForeignKey("service_items.id"), nullable=False),
+    sa.Column("person_id", sa.Integer, sa.ForeignKey("people.id"), nullable=False),
+    sa.Column("code", sa.String(40), nullable=False),
+    sa.Column("name_zh", sa.String(60), nullable=False),
+    sa.Column("name_en", sa.String(60), nullable=False),
+    sa.Column("unit_zh", sa.String(20), nullable=False),
+    sa.Column("unit_en", sa.String(20), nullable=False),
+    sa.Column("price_cents", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(12), nullable=False),  # draft, then placed or cancelled
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    # The message showing the draft with its buttons (an outbox row), retired once the draft is settled.
+    sa.Column("draft_row", sa.Integer, nullable=True),
+    sa.Column("preferred_at", UtcDateTime(), nullable=True),
+    sa.Column("note", sa.Text, nullable=True),
+    sa.Column("placed_at", UtcDateTime(), nullable=True),
+    sa.Column("ticket_id", sa.Integer, sa.ForeignKey("tickets.id"), nullable=True),
+    sa.Index(None, "ticket_id", unique=True),  # a ticket carries at most one order
+    sa.Index(None, "draft_row"),
+)
+
+# An extra cost a butler quotes on a paid-service ticket, and the resident's answer to it.
+service_quotes = sa.Table(
+    "service_quotes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("ticket_id", sa.Integer, sa.ForeignKey("tickets.id"), nullable=False),
+    sa.Column("quoted_by", sa.Integer, sa.ForeignKey("people.id"), nullable=False),
+    sa.Column("quoted_at", UtcDateTime(), nullable=False),
+    sa.Column("amount_cents", sa.Integer, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("status", sa.String(12), nullable=False),  # open, then accepted or declined
+    sa.Column("answered_at", UtcDateTime(), nullable=True),
+    sa.Index(None, "ticket_id", "id"),
+)
+
 # ---- Announcements (公告): migration 0008 ------------------------------------------------------------
 
+# A manager's announcement, from the first /announce (a draft) to its report: choosing -> writing -> ready ->
+# sent (or cancelled). Sent from the CLI it has no author unless one is named.
+announcements = sa.Table(
+    "announcements",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("estate_id", sa.Integer, sa.ForeignKey("estates.id"), nullable=False),
+    sa.Column("author_id", sa.Integer, sa.ForeignKey("people.id"), nullable=True),
+    sa.Column("status", sa.String(12), nullable=False),
+    # The audiences offered as buttons ("estate", "building:1", "vip"); a press names one by its place.
+    sa.Column("choices", sa.JSON, nullable=False),
+    sa.Column("audience", sa.String(120), nullable=True),
+    sa.Column("text", sa.Text, nullable=True),
+    sa.Column("preview_row", sa.Integer, nullable=True),  # the outbox row showing Send / Cancel
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("sent_at", UtcDateTime(), nullable=True),
+    sa.Column("reported_at", UtcDateTime(), nullable=True),
+    sa.Index(None, "author_id", "status"),
+    sa.Index(None, "estate_id", "sent_at"),
+)
+
+# One row per recipient of a sent announcement, written with it; its outbox row says how delivery went
+# (none: the person is not on Telegram yet).
+announcement_deliveries = sa.Table(
+    "announcement_deliveries",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("announcement_id", sa.Integer, sa.ForeignKey("announcements.id"), nullable=False),
+    sa.Column("person_id", sa.Integer, sa.ForeignKey("people.id"), nullable=False),
+    sa.Column("outbox_id", sa.Integer, sa.ForeignKey("outbox.id"), nullable=True),
+    sa.UniqueConstraint("announcement_id", "person_id"),
+)
+
 # ---- Fee reminders (物业费催缴): migration 0009 -------------------------------------------------------
+
+# What a unit owes for a period, from the billing spreadsheet (guanjia fees import), and how far its staged
+# reminders have gone (bot/fees.py). Paid fees stay: the record of what was paid, when and marked by whom.
+UNPAID = sa.text("paid_at IS NULL")
+fees = sa.Table(
+    "fees",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("estate_id", sa.Integer, sa.ForeignKey("estates.id"), nullable=False),
+    sa.Column("unit", sa.String(50), nullable=False),
+    sa.Column("period", sa.String(20), nullable=False),  # as the billing sheet names it: 2026-11, 2026Q4
+    sa.Column("amount_cents", sa.Integer, nullable=False),
+    sa.Column("due_on", sa.Date, nullable=False),  # the last day to pay, a day of the estate's calendar
+    # The last stage sent (notice, reminder, final), when, and whether it reached the owner on Telegram.
+    sa.Column("stage", sa.String(12), nullable=True),
+    sa.Column("stage_at", UtcDateTime(), nullable=True),
+    sa.Column("stage_reached", sa.Boolean, nullable=True),
+    # The clock of the next stage. Only this clock may send anything; paying cancels it.
+    sa.Column("clock_id", sa.Integer, sa.ForeignKey("clocks.id"), nullable=True),
+    sa.Column("paid_at", UtcDateTime(), nullable=True),
+    sa.Column("paid_by", sa.Integer, sa.ForeignKey("people.id"), nullable=True),  # None: the command line
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.UniqueConstraint("estate_id", "unit", "period"),
+    # /fees: the estate's unpaid fees by due date, without reading the paid history.
+    sa.Index("ix_fees_unpaid_due", "estate_id", "due_on", sqlite_where=UNPAID, postgresql_where=UNPAID),
+)

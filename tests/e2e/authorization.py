@@ -16,7 +16,19 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.embedded import EmbeddedEstate, load_roster
 from bot.sandbox.user import SandboxUser
-from storage.schema import clocks, estates, follow_ups, invites, outbox, people, postponements, ticket_events
+from storage.schema import (
+    clocks,
+    estates,
+    follow_ups,
+    invites,
+    outbox,
+    people,
+    postponements,
+    service_items,
+    service_orders,
+    service_quotes,
+    ticket_events,
+)
 from storage.schema import tickets as tickets_table
 
 RIVERSIDE = "Riverside"
@@ -62,7 +74,10 @@ async def ticket_id(estate: EmbeddedEstate, number: int, estate_name: str = "def
 
 # Everything a decision could change. The strangers' attempts and the stored updates are not here: a
 # forged press is noted as an attempt, and every update is stored before it is handled.
-WATCHED = (tickets_table, ticket_events, outbox, postponements, follow_ups, people, clocks, invites)
+WATCHED = (
+    *(tickets_table, ticket_events, outbox, postponements, follow_ups, people, clocks, invites),
+    *(service_items, service_orders, service_quotes),  # paid services: the price list, orders, quotes
+)
 
 
 async def snapshot(estate: EmbeddedEstate) -> dict[str, list[tuple[Any, ...]]]:

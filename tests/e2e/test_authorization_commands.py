@@ -89,6 +89,10 @@ def only(others: str = NOT_FOR_YOU, **allowed: Answer) -> dict[str, Answer]:
 
 Answer = str | Begins | Like
 LANGUAGE_CHOICE = "I write to you in English. Which language would you like?"
+NO_SERVICES = (
+    "No paid special services are listed yet. "
+    "For anything you need, just write to me and your butler will help."
+)
 HOUSEHOLD_HELP = Begins("How this works\n• Just write to make a request;")
 BUTLER_HELP = Begins("How this works\n• New tickets arrive as cards:")
 MANAGER_HELP = Begins("How this works\n• Complaints, emergencies and VIP owners' tickets are copied to you;")
@@ -172,6 +176,14 @@ EVERY_COMMAND: dict[str, dict[str, Answer]] = {
         other_estate_manager="Tickets opened 01 Nov – 19 Nov: 0. Times are local; the file opens in Excel.",
     ),
     "/overdue": only(manager="No overdue tickets. 👍", other_estate_manager="No overdue tickets. 👍"),
+    # Each manager announces to their own estate's residents only.
+    "/announce": only(
+        manager=Begins("📢 New announcement\n"), other_estate_manager=Begins("📢 New announcement\n")
+    ),
+    "/fees": only(
+        manager="No unpaid property fees past their due date. 👍",
+        other_estate_manager="No unpaid property fees past their due date. 👍",
+    ),
     # The same number is a different ticket in each estate; a butler sees only what they answer for.
     "/ticket 1001": only(
         butler=ZHANG_LOG,
@@ -194,6 +206,8 @@ EVERY_COMMAND: dict[str, dict[str, Answer]] = {
     "/ticket": only(butler=USAGE, other_team_butler=USAGE, manager=USAGE, other_estate_manager=USAGE),
     # Everyone chooses their own language; asking changes nothing until they press a button.
     "/language": only(others=LANGUAGE_CHOICE),
+    # The price list is the household's: this estate lists none yet.
+    "/services": only(owner=NO_SERVICES, resident=NO_SERVICES),
     "/frobnicate": only(others=UNKNOWN),
 }
 

@@ -11,7 +11,7 @@ from bot.sandbox.models import ChatMessage
 from storage.schema import people
 from tests.conftest import ROSTER, Cast
 
-OWNER_MENU = ["my", "language", "help"]
+OWNER_MENU = ["my", "services", "language", "help"]
 
 
 async def language_of(estate: EmbeddedEstate, telegram_id: int) -> str:

@@ -17,6 +17,7 @@ async def test_an_invite_code_binds_the_account_once(estate: EmbeddedEstate, cas
     await estate.settled()
     assert estate.sandbox.commands["chat:2201"] == [
         {"command": "my", "description": "My tickets"},
+        {"command": "services", "description": "Paid services and their prices"},
         {"command": "language", "description": "Language: 简体中文 or English"},
         {"command": "help", "description": "How this works"},
     ]
@@ -49,12 +50,14 @@ async def test_each_role_gets_its_own_command_menu(estate: EmbeddedEstate, cast:
         "digest",
         "report",
         "overdue",
+        "fees",
         "ticket",
         "export",
+        "announce",
         "language",
         "help",
     ]
-    assert [c["command"] for c in menus["chat:1101"]] == ["my", "language", "help"]
+    assert [c["command"] for c in menus["chat:1101"]] == ["my", "services", "language", "help"]
     assert [c["command"] for c in menus["default"]] == ["start", "help"]
 
 
