@@ -210,7 +210,7 @@ class Announcements:
             if isinstance(draft, Outcome):
                 return draft
             if draft.status != CHOOSING:
-                return Outcome.ALREADY
+                return Outcome.SETTLED
             audience = Audience.read(draft.choices[index]) if index < len(draft.choices) else None
             if audience is None:
                 return Outcome.UNKNOWN
@@ -301,7 +301,7 @@ class Announcements:
             if isinstance(draft, Outcome):
                 return draft
             if draft.status != READY:
-                return Outcome.ALREADY
+                return Outcome.SETTLED
             await cards.retire_pressed(conn, pressed, None, now=self._clock.now())
             notice, reach = await self.publish(conn, draft, manager)
             await self._notify.tell(
@@ -315,7 +315,7 @@ class Announcements:
             if isinstance(draft, Outcome):
                 return draft
             if not await queries.move(conn, draft.id, (CHOOSING, WRITING, READY), status=CANCELLED):
-                return Outcome.ALREADY
+                return Outcome.SETTLED
             await cards.retire_pressed(conn, pressed, None, now=self._clock.now())
             await self._notify.tell(conn, manager, "announce_cancelled")
             return Outcome.DONE
@@ -434,7 +434,7 @@ async def _draft_of(conn: AsyncConnection, manager: Person, draft_id: int) -> An
     if draft is None:
         return Outcome.UNKNOWN
     if manager.role != Role.MANAGER or draft.author_id != manager.id or draft.estate_id != manager.estate_id:
-        return Outcome.NOT_YOURS
+        return Outcome.NOT_FOR_YOU
     return draft
 
 

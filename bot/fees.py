@@ -188,7 +188,7 @@ class FeeReminders:
             if fee is None:
                 return Outcome.UNKNOWN
             if manager.role != Role.MANAGER or not manager.active or manager.estate_id != fee.estate_id:
-                return Outcome.NOT_YOURS
+                return Outcome.NOT_FOR_YOU
             outcome = await self._pay(conn, fee, manager)
             await self._drop_paid_buttons(conn, pressed)
             return outcome

@@ -123,6 +123,9 @@ class Outcome(StrEnum):
     NOT_YOURS = "not_yours"
     ALREADY = "already"  # the ticket has moved on since the button was shown
     ALREADY_PAID = "already_paid"  # a fee marked paid before (bot/fees.py)
+    # For what is not a ticket (an order, an announcement, a fee): the same answers without the word.
+    NOT_FOR_YOU = "not_for_you"
+    SETTLED = "settled"  # sent, cancelled or answered already: the button no longer applies
     UNKNOWN = "unknown"
 
 

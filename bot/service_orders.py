@@ -268,7 +268,7 @@ class ServiceOrders:
         if order is None:
             return None, Outcome.UNKNOWN
         if order.person_id != person.id:
-            return None, Outcome.NOT_YOURS
+            return None, Outcome.NOT_FOR_YOU
         sent = await outbox.sent_message(conn, pressed.chat_id, pressed.message_id)
         if sent is None or sent.row != order.draft_row:
             return None, Outcome.UNKNOWN

@@ -36,7 +36,9 @@ async def identify(update: Update, context: GuanjiaContext, attempt: str) -> Per
     if update.callback_query is not None:
         # A button is answered on the spot: Telegram shows a spinner until it is.
         await runtime.reception.note_stranger(user.id, attempt)
-        await answer(update.callback_query, runtime.texts.label(stranger_language(user), "answer_not_yours"))
+        await answer(
+            update.callback_query, runtime.texts.label(stranger_language(user), "answer_not_for_you")
+        )
     else:
         await runtime.reception.turn_away(user.id, attempt, stranger_language(user))
     return None

@@ -55,7 +55,7 @@ async def decision_button(update: Update, context: GuanjiaContext) -> None:
 
 async def _act(runtime: Runtime, person: Person, verb: str, args: list[str], pressed: PressedOn) -> Outcome:
     if not _is_manager(person):
-        return Outcome.NOT_YOURS
+        return Outcome.NOT_FOR_YOU if verb == "fee_paid" else Outcome.NOT_YOURS
     if verb == "fee_paid":
         return await runtime.fees.mark_paid_by(person, int(args[0]), pressed)
     approve = verb == "approve_postponement"

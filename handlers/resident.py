@@ -54,7 +54,7 @@ async def _service_act(
     runtime: Runtime, person: Person, verb: str, args: list[str], pressed: PressedOn
 ) -> Outcome:
     if not person.role.is_household:
-        return Outcome.NOT_YOURS
+        return Outcome.NOT_FOR_YOU
     orders = runtime.service_orders
     number = int(args[0])
     if verb == "services":

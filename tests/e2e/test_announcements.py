@@ -55,8 +55,8 @@ SENT_TO_BUILDING_1 = (
     "📢 Announcement #1 for building 1 is on its way to 3 people on Telegram. You will receive a report"
     " once every delivery has settled."
 )
-NOT_YOURS = "This is not your ticket; nothing was changed"
-ALREADY = "This ticket has moved on; the button no longer applies"
+NOT_YOURS = "This is not yours to change; nothing was changed"
+ALREADY = "This has been dealt with already; the button no longer applies"
 GONE = "This button no longer works"
 NOT_FOR_YOU = "That command is not for your account. Send /help to see what you can do."
 GYM = "The gym is closed on Friday for cleaning."
@@ -251,7 +251,7 @@ async def test_only_the_manager_who_drafted_an_announcement_can_send_it(
         cast.a1: NOT_YOURS,
         cast.zhang: NOT_YOURS,
         riverside.manager: NOT_YOURS,
-        wang: "这不是您的工单，未做任何更改",
+        wang: "您无权操作此项，未做任何更改",
     }
     for user, answer in others.items():
         help_text = _next(user, "")

@@ -55,7 +55,7 @@ async def test_forged_and_stale_buttons_change_nothing(estate: EmbeddedEstate, c
     await cast.stranger.send_text("hi")
     refusal = await cast.stranger.wait_for("only for the registered")
     answer = await cast.stranger.wait_for_answer(await cast.stranger.press_data(refusal, "accept:1"))
-    assert answer["text"] == "This is not your ticket; nothing was changed"
+    assert answer["text"] == "This is not yours to change; nothing was changed"
     await estate.settled()
 
     tickets_after, _ = await _snapshot(estate)

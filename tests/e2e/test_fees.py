@@ -34,7 +34,7 @@ from tests.e2e.records import alerts, at
 FEES = "unit,period,amount_due,due_date\n1-101,2026-11,1280.50,2026-12-01\n1-302,2026-11,1280.50,2026-12-01\n"
 DONE = "Done"
 ALREADY_PAID = "Already marked paid; nothing was changed"
-NOT_YOURS = "This is not your ticket; nothing was changed"
+NOT_YOURS = "This is not yours to change; nothing was changed"
 GONE = "This button no longer works"
 
 ZHANG_NOTICE = (

@@ -100,6 +100,6 @@ async def test_pressing_someone_elses_choice_or_a_forged_one_changes_nothing(
     await estate.settled()
     assert await language_of(estate, 1101) == "en"
     assert [answer["text"] for answer in cast.stranger.callback_answers][-1:] == [
-        "This is not your ticket; nothing was changed"
+        "This is not yours to change; nothing was changed"
     ]
     assert cast.zhang.callback_answers[-1]["text"] == "This button no longer works"
