@@ -18,9 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot import cards, outbox
@@ -35,7 +33,6 @@ from storage import people as people_queries
 from storage.announcements import CANCELLED, CHOOSING, READY, SENT, WRITING, Announcement, Tally
 from storage.clocks import DueClock
 from storage.database import Database
-from storage.schema import estates
 
 REPORT_CLOCK = "announcement_report"
 REPORT_EVERY = timedelta(seconds=30)  # how often the report clock looks whether every delivery has settled
@@ -485,7 +482,8 @@ async def announce_on_command_line(
     db = await Database.open(db_path)
     try:
         async with db.begin() if send else db.read() as conn:
-            estate_id, estate_name, zone = await _choose_estate(conn, estate)
+            chosen = await people_queries.estate_named(conn, estate)
+            estate_id, estate_name, zone = chosen.id, chosen.name, chosen.zone
             author = await _author(conn, estate_id, author_name)
             texts = Texts(zone)
             announcements = Announcements(db, clock, Notifier(texts, clock))
@@ -509,19 +507,6 @@ async def announce_on_command_line(
 def _check_database(db_path: Path) -> None:
     if not db_path.is_file():  # Database.open would create it: announcing never does
         raise AnnounceRefused(f"{db_path}: no such database file")
-
-
-async def _choose_estate(conn: AsyncConnection, name: str | None) -> tuple[int, str, ZoneInfo]:
-    found = (await conn.execute(sa.select(estates).order_by(estates.c.name))).all()
-    if not found:
-        raise AnnounceRefused("the database holds no estate yet; import a roster first")
-    if name is None and len(found) > 1:
-        names = ", ".join(row.name for row in found)
-        raise AnnounceRefused(f"the database holds several estates; choose one with --estate: {names}")
-    chosen = [row for row in found if name is None or row.name == name]
-    if not chosen:
-        raise AnnounceRefused(f"no estate named {name!r}")
-    return chosen[0].id, chosen[0].name, ZoneInfo(chosen[0].timezone)
 
 
 async def _author(conn: AsyncConnection, estate_id: int, name: str | None) -> Person | None:

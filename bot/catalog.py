@@ -25,14 +25,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.clock import SystemClock
 from bot.money import read_amount, to_cents
 from storage import catalog as catalog_queries
+from storage import people as people_queries
 from storage.database import Database
-from storage.schema import estates
+from storage.people import UnknownEstate
 
 FORMATS = (".toml", ".csv")
 COLUMNS = (
@@ -250,20 +250,6 @@ def _active(value: object) -> bool | None:
     return None
 
 
-async def choose_estate(conn: AsyncConnection, name: str | None) -> tuple[int, str]:
-    """The estate a catalog is for: the one named, or the only one the database holds."""
-    found = (await conn.execute(sa.select(estates.c.id, estates.c.name).order_by(estates.c.name))).all()
-    names = ", ".join(row.name for row in found)
-    if not found:
-        raise CatalogRefused("the database holds no estate yet; import a roster first")
-    if name is None and len(found) > 1:
-        raise CatalogRefused(f"the database holds several estates; choose one with --estate: {names}")
-    chosen = [row for row in found if name is None or row.name == name]
-    if not chosen:
-        raise CatalogRefused(f"no estate named {name!r}; the database holds: {names}")
-    return int(chosen[0].id), str(chosen[0].name)
-
-
 async def import_catalog(
     conn: AsyncConnection, estate_id: int, entries: list[CatalogEntry], now: datetime
 ) -> CatalogReport:
@@ -318,7 +304,7 @@ def catalog_command(path: Path, db_path: Path, estate: str | None) -> int:
         return 2
     try:
         name, report = asyncio.run(_import_into(db_path, estate, read.entries))
-    except CatalogRefused as error:
+    except (CatalogRefused, UnknownEstate) as error:
         print(f"{command}: {error}; nothing was imported", file=sys.stderr)
         return 2
     print(
@@ -334,7 +320,7 @@ async def _import_into(
     db = await Database.open(db_path)
     try:
         async with db.begin() as conn:
-            estate_id, name = await choose_estate(conn, estate)
-            return name, await import_catalog(conn, estate_id, entries, SystemClock().now())
+            chosen = await people_queries.estate_named(conn, estate)
+            return chosen.name, await import_catalog(conn, chosen.id, entries, SystemClock().now())
     finally:
         await db.close()

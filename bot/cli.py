@@ -194,13 +194,14 @@ async def _export(args: argparse.Namespace) -> int:
 
     from bot.export import ExportRefused, export_to_file
     from bot.spans import SpanError, read_day
+    from storage.people import UnknownEstate
 
     try:
         first, last = read_day(args.first), read_day(args.last)
         done = await export_to_file(
             args.db, first, last, args.out, language=args.language, estate=args.estate
         )
-    except (SpanError, ExportRefused) as error:
+    except (SpanError, ExportRefused, UnknownEstate) as error:
         print(f"guanjia export: {error}; nothing was written", file=sys.stderr)
         return 2
     except (OSError, sa.exc.SQLAlchemyError) as error:
@@ -218,6 +219,7 @@ async def _announce(args: argparse.Namespace) -> int:
     import sqlalchemy as sa
 
     from bot.announcements import AnnounceRefused, announce_on_command_line, check_text
+    from storage.people import UnknownEstate
 
     try:
         text = check_text(args.file.read_text(encoding="utf-8-sig"))
@@ -234,7 +236,7 @@ async def _announce(args: argparse.Namespace) -> int:
             send=args.yes,
             clock=SystemClock(),
         )
-    except AnnounceRefused as error:
+    except (AnnounceRefused, UnknownEstate) as error:
         print(f"guanjia announce: {error}; nothing was sent", file=sys.stderr)
         return 2
     except (OSError, sa.exc.SQLAlchemyError) as error:

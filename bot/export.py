@@ -32,7 +32,6 @@ from bot.texts import Texts
 from storage import people as people_queries
 from storage import tickets as ticket_queries
 from storage.database import Database
-from storage.schema import estates
 
 # The columns in order; their headers are `export_columns` in templates/<language>/labels.j2.
 COLUMNS = (
@@ -226,7 +225,8 @@ async def export_to_file(
     db = await Database.open(db_path)
     try:
         async with db.read() as conn:
-            estate_id, estate_name, zone = await _choose_estate(conn, estate)
+            chosen = await people_queries.estate_named(conn, estate)
+            estate_id, estate_name, zone = chosen.id, chosen.name, chosen.zone
             span = between(first, last, zone)
             texts = Texts(zone)
             with _replaced_whole(out) as sink:
@@ -244,24 +244,6 @@ def _check_paths(db_path: Path, out: Path) -> None:
         raise ExportRefused(f"{out} is a folder; give the file to write")
     if not out.parent.is_dir():
         raise ExportRefused(f"{out.parent}: no such folder")
-
-
-async def _choose_estate(conn: AsyncConnection, name: str | None) -> tuple[int, str, ZoneInfo]:
-    found = (
-        await conn.execute(
-            sa.select(estates.c.id, estates.c.name, estates.c.timezone).order_by(estates.c.name)
-        )
-    ).all()
-    names = ", ".join(row.name for row in found)
-    if not found:
-        raise ExportRefused("the database holds no estate yet; import a roster first")
-    if name is None and len(found) > 1:
-        raise ExportRefused(f"the database holds several estates; choose one with --estate: {names}")
-    chosen = [row for row in found if name is None or row.name == name]
-    if not chosen:
-        raise ExportRefused(f"no estate named {name!r}; the database holds: {names}")
-    row = chosen[0]
-    return int(row.id), str(row.name), ZoneInfo(str(row.timezone))
 
 
 @contextlib.contextmanager

@@ -39,7 +39,8 @@ from bot.texts import Texts
 from storage import fees as fee_queries
 from storage import people as people_queries
 from storage.database import Database
-from storage.schema import estates, people
+from storage.people import UnknownEstate
+from storage.schema import people
 
 COLUMNS = ("unit", "period", "amount_due", "due_date")
 PERIOD_LENGTH = 20  # 2026-11, 2026Q4, 2026年11月: a label, shown to the owner as it is written
@@ -184,20 +185,6 @@ async def _units_with_an_owner(conn: AsyncConnection, estate_id: int) -> set[str
     return {row.unit for row in rows if row.unit}
 
 
-async def choose_estate(conn: AsyncConnection, name: str | None) -> int:
-    """The estate named, or the only one the database holds."""
-    found = (await conn.execute(sa.select(estates.c.id, estates.c.name).order_by(estates.c.name))).all()
-    names = ", ".join(row.name for row in found)
-    if not found:
-        raise FeesRefused("the database holds no estate yet; import a roster first")
-    if name is None and len(found) > 1:
-        raise FeesRefused(f"the database holds several estates; choose one with --estate: {names}")
-    chosen = [row.id for row in found if name is None or row.name == name]
-    if not chosen:
-        raise FeesRefused(f"no estate named {name!r}; the database holds: {names}")
-    return int(chosen[0])
-
-
 # ---- the `guanjia fees` commands ------------------------------------------------------------------------
 
 
@@ -218,10 +205,10 @@ async def fees_command(args: argparse.Namespace) -> int:
     try:
         async with db.read() as conn:
             # The config names the estate the roster was imported into, as `guanjia roster import` uses it.
-            estate_id = await choose_estate(
+            chosen = await people_queries.estate_named(
                 conn, args.estate or (config.estate_name if args.config else None)
             )
-            zone = await people_queries.estate_zone(conn, estate_id)
+            estate_id, zone = chosen.id, chosen.zone
         if args.fees_command == "import":
             return await _import(db, args, text, estate_id, config.fees)
         clock = SystemClock()
@@ -229,7 +216,7 @@ async def fees_command(args: argparse.Namespace) -> int:
             db, clock, Notifier(Texts(zone, currency=config.currency), clock), config.fees
         )
         outcome, fee = await reminders.mark_paid(estate_id, args.unit.strip(), args.period.strip())
-    except FeesRefused as error:
+    except (FeesRefused, UnknownEstate) as error:
         print(f"guanjia fees: {error}", file=sys.stderr)
         return 2
     finally:

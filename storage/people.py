@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -148,6 +149,31 @@ async def estate_timezone(conn: AsyncConnection, estate_id: int) -> str:
 async def estate_zone(conn: AsyncConnection, estate_id: int) -> ZoneInfo:
     """The estate's timezone: its days are the ones figures are counted by."""
     return ZoneInfo(await estate_timezone(conn, estate_id))
+
+
+class UnknownEstate(ValueError):
+    """A command names no estate the database holds, or names none while it holds several."""
+
+
+@dataclass(frozen=True)
+class EstateRef:
+    id: int
+    name: str
+    zone: ZoneInfo
+
+
+async def estate_named(conn: AsyncConnection, name: str | None) -> EstateRef:
+    """The estate a command is for: the one named, or the only one the database holds."""
+    found = (await conn.execute(sa.select(estates).order_by(estates.c.name))).all()
+    names = ", ".join(row.name for row in found)
+    if not found:
+        raise UnknownEstate("the database holds no estate yet; import a roster first")
+    if name is None and len(found) > 1:
+        raise UnknownEstate(f"the database holds several estates; choose one with --estate: {names}")
+    chosen = [row for row in found if name is None or row.name == name]
+    if not chosen:
+        raise UnknownEstate(f"no estate named {name!r}; the database holds: {names}")
+    return EstateRef(int(chosen[0].id), str(chosen[0].name), ZoneInfo(str(chosen[0].timezone)))
 
 
 async def ensure_estate(conn: AsyncConnection, name: str, timezone: str) -> int:

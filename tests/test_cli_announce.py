@@ -94,7 +94,11 @@ def test_with_yes_it_queues_one_message_per_recipient_on_telegram(
             2,
             "--from 'Butler A1': no manager of that name in the estate",
         ),
-        (["--to", "vip", "--estate", "Riverside"], 2, "no estate named 'Riverside'"),
+        (
+            ["--to", "vip", "--estate", "Riverside"],
+            2,
+            "no estate named 'Riverside'; the database holds: default",
+        ),
     ],
 )
 def test_what_cannot_be_done_is_refused_and_nothing_is_written(

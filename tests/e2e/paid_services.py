@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.catalog import CatalogReport, choose_estate, import_catalog, read_catalog
+from bot.catalog import CatalogReport, import_catalog, read_catalog
 from bot.clock import ManualClock
 from bot.embedded import EmbeddedEstate
 from bot.sandbox.models import ChatMessage
 from bot.sandbox.user import SandboxUser
+from storage.people import estate_named
 
 EXAMPLE = (Path(__file__).resolve().parents[2] / "catalog.example.toml").read_text(encoding="utf-8")
 DONE = "Done"
@@ -24,7 +25,7 @@ async def load_catalog(
     read = read_catalog(text, ".toml")
     assert read.errors == []
     async with estate.db.begin() as conn:
-        estate_id, _ = await choose_estate(conn, estate_name)
+        estate_id = (await estate_named(conn, estate_name)).id
         return await import_catalog(conn, estate_id, read.entries, clock.now())
 
 

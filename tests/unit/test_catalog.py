@@ -7,10 +7,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from bot.catalog import CatalogEntry, choose_estate, import_catalog, read_catalog, read_catalog_file
+from bot.catalog import CatalogEntry, import_catalog, read_catalog, read_catalog_file
 from bot.clock import ManualClock
 from storage import catalog as catalog_queries
 from storage.database import Database
+from storage.people import estate_named
 from storage.schema import service_items
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -175,7 +176,8 @@ async def test_importing_is_idempotent_by_code_and_withdraws_what_is_left_out(
         read = read_catalog(text, ".toml")
         assert read.errors == []
         async with rostered_db.begin() as conn:
-            estate_id, name = await choose_estate(conn, None)
+            chosen = await estate_named(conn, None)
+            estate_id, name = chosen.id, chosen.name
             assert name == "default"
             report = await import_catalog(conn, estate_id, read.entries, clock.now())
         return report.added, report.updated, report.unchanged, report.withdrawn, report.offered
