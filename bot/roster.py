@@ -101,7 +101,8 @@ def parse_roster(text: str) -> tuple[list[RosterRow], list[str]]:
     reader.fieldnames = header
     rows: list[RosterRow] = []
     errors: list[str] = []
-    for line, raw in enumerate(reader, start=2):
+    for raw in reader:
+        line = reader.line_num  # the spreadsheet's row, counting the empty lines the reader skips
         values = {column: (raw.get(column) or "").strip() for column in COLUMNS}
         if not any(values.values()):
             continue  # a blank spreadsheet line

@@ -170,3 +170,15 @@ async def test_people_dropped_from_the_file_leave_service_but_keep_their_history
     assert ("Owner New", "owner") in again.deactivated
     async with db.engine.connect() as conn:
         assert await people_queries.person_by_telegram_id(conn, 101) is not None
+
+
+def test_row_numbers_count_the_empty_lines_of_the_spreadsheet() -> None:
+    text = (
+        "role,name,team,unit,telegram_id,phone,language,vip\n"
+        "owner,Good Owner,A,1-1,11,,zh,no\n"  # row 2
+        "\n"  # row 3: empty, skipped
+        ",,,,,,,\n"  # row 4: a blank spreadsheet line
+        "landlord,Somebody,A,1-2,,,zh,no\n"  # row 5
+    )
+    _, errors = parse_roster(text)
+    assert errors == ["row 5: role 'landlord' is not one of owner, resident, butler, manager"]
