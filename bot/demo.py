@@ -2,9 +2,10 @@
 
 Residents write (text and a photo), butlers accept, reply and resolve, a resident confirms and rates, a
 complaint from a VIP owner reaches the manager and its butler moves the committed time, a request not
-accepted within three minutes goes to the next butler of the team, a newcomer joins by invite code, and
-the manager looks at the day's figures; next morning at 08:00 the daily digest arrives by itself, with
-its chart. Then every person's chat is printed as they saw it.
+accepted within three minutes goes to the next butler of the team, a newcomer joins by invite code, an
+owner gets the month's property-fee notice and orders a paid service from the price list, the manager
+sends an announcement to one building and looks at the day's figures; next morning at 08:00 the daily
+digest arrives by itself, with its chart. Then every person's chat is printed as they saw it.
 """
 
 from __future__ import annotations
@@ -15,11 +16,17 @@ from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
+from bot.catalog import import_catalog, read_catalog
 from bot.clock import ManualClock
+from bot.config import FeeTiming
 from bot.embedded import EmbeddedEstate, embedded_estate
+from bot.fee_import import import_fees
 from bot.sandbox import ChatMessage, SandboxUser
+from storage import people as people_queries
 
 ROSTER = Path(__file__).with_name("demo_roster.csv")
+CATALOG = Path(__file__).with_name("demo_catalog.toml")
+FEES = Path(__file__).with_name("demo_fees.csv")
 # A fixed morning, so the demo prints the same day every time.
 MORNING = datetime(2026, 11, 20, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
@@ -42,10 +49,20 @@ async def play(out: TextIO) -> int:
     clock = ManualClock(MORNING)
     with tempfile.TemporaryDirectory(prefix="guanjia-demo-") as workdir:
         async with embedded_estate(Path(workdir), ROSTER.read_text(encoding="utf-8"), clock) as estate:
+            await _the_estates_lists(estate, clock)
             await _the_day(estate, clock)
             await estate.settled()
             _print_day(estate, out)
     return 0
+
+
+async def _the_estates_lists(estate: EmbeddedEstate, clock: ManualClock) -> None:
+    """What `guanjia catalog import` and `guanjia fees import` load: the price list and this month's fees."""
+    catalog = read_catalog(CATALOG.read_text(encoding="utf-8"), ".toml")
+    async with estate.db.begin() as conn:
+        estate_id = (await people_queries.estate_named(conn, None)).id
+        await import_catalog(conn, estate_id, catalog.entries, clock.now())
+        await import_fees(conn, FEES.read_text(encoding="utf-8"), estate_id, FeeTiming(), clock.now())
 
 
 async def _the_day(estate: EmbeddedEstate, clock: ManualClock) -> None:
@@ -87,6 +104,8 @@ async def _the_day(estate: EmbeddedEstate, clock: ManualClock) -> None:
 
     # 10:15 A VIP owner complains: her team's butler and the manager both get it at once.
     clock.advance(timedelta(minutes=35))
+    # 10:00 came and went: this month's property-fee notice, a week before the due date, reached 张伟.
+    await zhang.wait_for("物业费")
     await chen.send_text("投诉：楼上装修噪音太大，早上八点前就开始了")
     await wang.wait_for("#1002")
     alert = await manager.wait_for("抄送经理")
@@ -120,6 +139,32 @@ async def _the_day(estate: EmbeddedEstate, clock: ManualClock) -> None:
     await zhou.wait_for("您好，周杰")
     await zhou.send_text("请问下周停水的具体时间是什么时候？")
     await zhou.wait_for("#1004")
+
+    # 14:00 张伟 books a cleaning from the price list, at the published price, for tomorrow afternoon.
+    clock.set(MORNING.replace(hour=14))
+    await zhang.send_command("/services")
+    await zhang.press(await zhang.wait_for("上门保洁"), "上门保洁")
+    await zhang.press(await zhang.wait_for("按此价格预约"), "预约")
+    ask = await zhang.wait_for("请「回复」本消息")
+    await zhang.send_text("明天 15:00 请带吸尘器，家里有猫", reply_to=ask)
+    await zhang.wait_for("#1005")
+    await lina.press(await lina.wait_for("#1005"), "接单")
+    await zhang.wait_for(lambda m: "#1005" in m.content and "接单" in m.content)
+
+    # 16:00 The manager tells building 1 about tomorrow's water cut, after checking the preview.
+    clock.set(MORNING.replace(hour=16))
+    await manager.send_command("/announce")
+    await manager.press(await manager.wait_for("请选择发送对象"), "1 号楼（3）")
+    prompt = await manager.wait_for("写下公告内容")
+    await manager.send_text(
+        "明天（11月21日）9:00–12:00 1号楼二次供水设备检修，期间停水，请提前储水。给您带来不便，敬请谅解。",
+        reply_to=prompt,
+    )
+    await manager.press(await manager.wait_for(lambda m: m.content.startswith("预览")), "发送")
+    await tom.wait_for("Announcement")
+    await estate.settled()  # every copy delivered (or refused) before the report looks
+    clock.advance(timedelta(minutes=1))
+    await manager.wait_for("已送达")
 
     # 18:00 The manager looks at the day so far.
     clock.set(MORNING.replace(hour=18))

@@ -96,14 +96,18 @@ def test_the_demo_plays_the_day_and_exits_0(capsys: pytest.CaptureFixture[str]) 
         "原因：楼上施工队周一起调整作业时间",
         "← 您好，周杰！",
         "← 今日服务数据，截至 11月20日 18:00",
+        "← 温馨提示：物业费缴费通知",  # a week before the due date, at 10:00
+        "    特约服务：上门保洁 · ¥120.00 / 2小时（预约时价格）",  # 李娜's card of 张伟's order
+        "← 📢 Announcement for building 1",  # Tom reads the announcement in English
+        "← 📢 公告 #1（1 号楼）：已送达 2 人，无法送达 1 人（已屏蔽机器人），未使用 Telegram 0 人",
         "← [photo] 11月07日 至 11月20日：🟦 新增 · 🟩 已处理 · 🟧 零修、急修及时率（右侧 %）· 虚线：目标 92%",
     ):
         assert seen in out
     digest = out.split("━━━━ The manager's daily digest, next morning at 08:00 (服务日报) ━━━━\n")[1]
-    assert digest.startswith("服务日报 · 11月20日\n\n工单\n新增 4 · 已处理 1 · 已完成 1 · 未完成 3\n")
+    assert digest.startswith("服务日报 · 11月20日\n\n工单\n新增 5 · 已处理 1 · 已完成 1 · 未完成 4\n")
     assert "▫️ 有效投诉办结率：— · 目标 ≥98%，另有 1 件在时限内处理中" in digest
-    assert "3 分钟接单率：75%（3/4）" in digest  # 周杰's question was not accepted within three minutes
-    assert "李娜：派单 3 · 3 分钟内接单 1/3" in digest  # two passed on to 赵磊
+    assert "3 分钟接单率：80%（4/5）" in digest  # 周杰's question was not accepted within three minutes
+    assert "李娜：派单 4 · 3 分钟内接单 2/4" in digest  # two passed on to 赵磊
 
 
 def _estate_with_tickets(tmp_path: Path, *created: datetime) -> Path:
