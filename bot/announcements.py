@@ -14,6 +14,7 @@ the author (all the estate's managers for one sent from the command line) how it
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -79,7 +80,7 @@ def building_of(unit: str | None) -> str | None:
 
 
 def _building_order(building: str) -> tuple[int, int, str]:
-    return (0, int(building), "") if building.isdigit() else (1, 0, building)
+    return (0, int(building), "") if re.fullmatch("[0-9]{1,9}", building) else (1, 0, building)
 
 
 @dataclass(frozen=True)

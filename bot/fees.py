@@ -19,6 +19,7 @@ stage is only ever sent after the one recorded before it, so none goes out of or
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -145,7 +146,8 @@ class FeeReminders:
             await schedule_next(conn, fee, calendar, now)
             return
         owner = await people_queries.owner_of_unit(conn, fee.estate_id, fee.unit)
-        reached = owner is not None and owner.telegram_id is not None
+        # Someone who blocked the bot is not reached either: the managers are to phone them.
+        reached = owner is not None and owner.telegram_id is not None and not owner.unreachable
         if not await fee_queries.record_stage(conn, fee, stage, reached=reached, now=now):
             return  # paid, or sent, in the same instant by another process
         days_late = (local_today(now, calendar.zone) - fee.due_on).days
@@ -223,7 +225,8 @@ class FeeReminders:
 
     async def show_unpaid(self, manager: Person, words: list[str]) -> None:
         """/fees [page]: the estate's unpaid fees past their due date, oldest first, with *Mark paid*."""
-        page = int(words[0]) if len(words) == 1 and words[0].isdigit() and int(words[0]) > 0 else None
+        asked = words[0] if len(words) == 1 else ""
+        page = int(asked) if re.fullmatch("[0-9]{1,6}", asked) and int(asked) > 0 else None
         async with self._db.begin() as conn:
             if page is None and words:
                 await self._notify.tell(conn, manager, "fee_list_usage")

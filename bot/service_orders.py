@@ -49,6 +49,8 @@ from storage.service_orders import ACCEPTED, CANCELLED, DECLINED, DRAFT, OPEN, P
 
 PAGE_SIZE = 6
 DRAFT_VALID_FOR = timedelta(days=1)
+# A message sent without replying gives the time and note of a draft made this recently.
+DETAILS_WITHOUT_REPLY = timedelta(minutes=30)
 PREFERRED_WITHIN = timedelta(days=90)  # further ahead is a typo ("11-19" read as next year's), so asked again
 # What a message of this service is for (its outbox row's `expects`).
 CATALOG = "service_catalog"  # a price list: presses on it page, show details and order
@@ -338,24 +340,42 @@ class ServiceOrders:
     async def take_answer(self, person: Person, incoming: Incoming) -> bool:
         """If the message answers one of this service's questions (an order's time and note, an extra
         cost), take it and return True; otherwise it is not for us and nothing was done."""
-        if incoming.reply_to_message_id is None:
-            return False
         # Looked up without a write transaction: the first write commits the update as handled
         # (storage/updates.py), and a message that is not ours must be decided by the ticket desk.
         async with self._db.read() as conn:
-            sent = await outbox.sent_message(conn, incoming.chat_id, incoming.reply_to_message_id)
-        expects = sent.expects if sent is not None else None
-        if sent is None or expects is None:
-            return False
-        if expects.startswith(ORDER_DETAILS) and expects.removeprefix(ORDER_DETAILS).isdigit():
+            order_id = await self._order_answered(conn, person, incoming)
+            sent = None
+            if order_id is None and incoming.reply_to_message_id is not None:
+                sent = await outbox.sent_message(conn, incoming.chat_id, incoming.reply_to_message_id)
+        if order_id is not None:
             async with self._db.begin() as conn:
-                await self._take_details(conn, person, int(expects.removeprefix(ORDER_DETAILS)), incoming)
+                await self._take_details(conn, person, order_id, incoming)
             return True
-        if expects == QUOTE and sent.ticket_id is not None:
+        if sent is not None and sent.expects == QUOTE and sent.ticket_id is not None:
             async with self._db.begin() as conn:
                 await self._take_quote(conn, person, sent.ticket_id, incoming)
             return True
         return False
+
+    async def _order_answered(self, conn: AsyncConnection, person: Person, incoming: Incoming) -> int | None:
+        """The order whose time and note this message gives: a reply to the question or to the draft,
+        or, as force-reply is only a suggestion in most apps, a household member's next message while
+        their draft is fresh."""
+        if incoming.reply_to_message_id is None:
+            if not person.role.is_household:
+                return None
+            fresh = await order_queries.latest_draft(
+                conn, person.id, self._clock.now() - DETAILS_WITHOUT_REPLY
+            )
+            return fresh.id if fresh is not None else None
+        sent = await outbox.sent_message(conn, incoming.chat_id, incoming.reply_to_message_id)
+        if sent is None:
+            return None
+        if sent.expects is not None and sent.expects.startswith(ORDER_DETAILS):
+            order_id = sent.expects.removeprefix(ORDER_DETAILS)
+            return int(order_id) if re.fullmatch("[0-9]{1,9}", order_id) else None
+        draft = await order_queries.draft_on(conn, sent.row, person.id)
+        return draft.id if draft is not None else None
 
     # ---- extra costs ---------------------------------------------------------------------------------
 

@@ -70,6 +70,8 @@ class Texts:
         return format_datetime(moment, str(labels.datetime_format), tzinfo=self._zone, locale=locale)
 
     def _day(self, day: date, labels: Any, locale: str) -> str:
+        if isinstance(day, datetime):  # a moment's day is the estate's day, not UTC's
+            day = day.astimezone(self._zone).date()
         return format_date(day, str(labels.date_format), locale=locale)
 
     def _money(self, amount: Decimal, locale: str) -> str:

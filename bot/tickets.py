@@ -111,9 +111,16 @@ class TicketDesk:
         self, conn: AsyncConnection, requester: Person, incoming: Incoming, order: ServiceOrder
     ) -> Ticket:
         """A paid service ordered from the price list (bot/service_orders.py): a ticket of its own, routed
-        and promised like any other request, carrying the order with the price it was ordered at."""
+        and promised like any other request, carrying the order with the price it was ordered at. A
+        service booked for a later day is promised its feedback counted from that day, not from now."""
         now = self._clock.now()
-        return await self._open(conn, requester, incoming, now, None, category=Category.SERVICE, order=order)
+        due_at = None
+        if order.preferred_at is not None:
+            within = sla.feedback_window(self._sla, Category.SERVICE)
+            due_at = max(now, order.preferred_at) + within
+        return await self._open(
+            conn, requester, incoming, now, None, category=Category.SERVICE, order=order, due_at=due_at
+        )
 
     async def _open(
         self,
@@ -126,6 +133,7 @@ class TicketDesk:
         *,
         category: Category | None = None,
         order: ServiceOrder | None = None,
+        due_at: datetime | None = None,
     ) -> Ticket:
         owner = requester
         if requester.role == Role.RESIDENT:
@@ -150,7 +158,7 @@ class TicketDesk:
             state=TicketState.NEW.value,
             summary=(order.summary(requester.language) if order else incoming.text)[:500],
             created_at=now,
-            due_at=now + within,
+            due_at=due_at or now + within,
             last_activity_at=now,
         )
         await _log_message(

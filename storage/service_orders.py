@@ -118,7 +118,12 @@ def _to_quote(row: Row[Any]) -> ServiceQuote:
 
 
 async def _order_where(conn: AsyncConnection, condition: sa.ColumnElement[bool]) -> ServiceOrder | None:
-    row = (await conn.execute(sa.select(service_orders).where(condition))).first()
+    """The newest order that meets `condition`."""
+    row = (
+        await conn.execute(
+            sa.select(service_orders).where(condition).order_by(service_orders.c.id.desc()).limit(1)
+        )
+    ).first()
     return _to_order(row) if row is not None else None
 
 
@@ -162,6 +167,18 @@ async def draft_on(conn: AsyncConnection, draft_row: int, person_id: int) -> Ser
             service_orders.c.draft_row == draft_row,
             service_orders.c.person_id == person_id,
             service_orders.c.status == DRAFT,
+        ),
+    )
+
+
+async def latest_draft(conn: AsyncConnection, person_id: int, since: datetime) -> ServiceOrder | None:
+    """The person's newest draft made since `since`: what a message sent without replying answers."""
+    return await _order_where(
+        conn,
+        sa.and_(
+            service_orders.c.person_id == person_id,
+            service_orders.c.status == DRAFT,
+            service_orders.c.created_at >= since,
         ),
     )
 

@@ -99,7 +99,7 @@ def test_the_demo_plays_the_day_and_exits_0(capsys: pytest.CaptureFixture[str]) 
         "← 温馨提示：物业费缴费通知",  # a week before the due date, at 10:00
         "    特约服务：上门保洁 · ¥120.00 / 2小时（预约时价格）",  # 李娜's card of 张伟's order
         "← 📢 Announcement for building 1",  # Tom reads the announcement in English
-        "← 📢 公告 #1（1 号楼）：已送达 2 人，无法送达 1 人（已屏蔽机器人），未使用 Telegram 0 人",
+        "← 📢 公告 #1（1 号楼）：已送达 2 人，无法送达 1 人（已屏蔽机器人等），未使用 Telegram 0 人",
         "← [photo] 11月07日 至 11月20日：🟦 新增 · 🟩 已处理 · 🟧 零修、急修及时率（右侧 %）· 虚线：目标 92%",
     ):
         assert seen in out

@@ -121,7 +121,7 @@ async def test_an_order_becomes_a_ticket_for_the_residents_own_butler(
         "New ticket #1001 · paid service\n"
         "Unit: 1-101  Owner: Owner Zhang  Phone: 139-1111-0101\n"
         "Team: A\n"
-        "Feedback due: 22 Nov 09:00\n\n"
+        "Feedback due: 23 Nov 15:00\n\n"  # two days from the preferred time, not from the order
         "Paid service: Home cleaning · CN¥120.00 / 2 hours (the price at order time)\n"
         "Preferred time: 21 Nov 15:00\n"
         "Note: please bring a ladder\n\n"
@@ -133,7 +133,7 @@ async def test_an_order_becomes_a_ticket_for_the_residents_own_butler(
         "Home cleaning · CN¥120.00 / 2 hours: the price of your order\n"
         "Preferred time: 21 Nov 15:00\n"
         "Note: please bring a ladder\n"
-        "Your butler Butler A1 is taking care of it; you will hear back by 22 Nov 09:00."
+        "Your butler Butler A1 is taking care of it; you will hear back by 23 Nov 15:00."
     )
     await estate.settled()
     assert buttons(cast.zhang.inbox[0]) == []  # the draft's buttons are retired
@@ -283,7 +283,7 @@ async def test_a_preferred_time_must_be_ahead_and_a_note_alone_is_fine(
     assert (await cast.sun.wait_for("已收到")).content == (
         "已收到您的服务预约，工单号 #1001。\n"
         "管道疏通 · ¥100.00 / 次：本次预约价格\n希望时间：12月31日 10:00\n备注：x\n"
-        "您的管家 Butler A1 会跟进处理，11月22日 09:00 前给您反馈。"
+        "您的管家 Butler A1 会跟进处理，01月02日 10:00 前给您反馈。"  # counted from the booked day
     )
 
     # "2 hours" says as likely how long as when: it stays in the note, and the butler reads it.
@@ -409,3 +409,34 @@ async def test_the_butler_quotes_extra_costs_the_resident_accepts_once(
         "Ticket #1001 is no longer in progress in your hands, so no extra cost can be quoted on it; "
         "nothing was sent."
     )
+
+
+async def test_the_time_and_note_may_come_without_replying_while_the_draft_is_fresh(
+    estate: EmbeddedEstate, cast: Cast, clock: ManualClock
+) -> None:
+    """Force-reply is only a suggestion in most apps: the next message, or a reply to the draft, counts."""
+    await load_catalog(estate, clock)
+    draft = await open_service(estate, cast.zhang, "Home cleaning")
+    assert await tap(estate, cast.zhang, draft, "Order") == DONE
+    await cast.zhang.send_text("tomorrow 15:00 please bring a ladder")  # no reply context
+    card = await cast.a1.wait_for("New ticket #1001")
+    assert "Preferred time: 21 Nov 15:00\nNote: please bring a ladder" in card.content
+
+    draft = await open_service(estate, cast.zhang, "Home cleaning")
+    assert await tap(estate, cast.zhang, draft, "Order") == DONE
+    await cast.zhang.send_text("11-25 10:00 please call first", reply_to=draft)  # the draft itself
+    card = await cast.a1.wait_for("New ticket #1002")
+    assert "Preferred time: 25 Nov 10:00\nNote: please call first" in card.content
+
+    # Half an hour on, a message is a request of its own again; the draft waits for its buttons.
+    draft = await open_service(estate, cast.zhang, "Home cleaning")
+    assert await tap(estate, cast.zhang, draft, "Order") == DONE
+    clock.advance(timedelta(minutes=31))
+    await cast.zhang.send_text("The hallway light flickers")
+    await estate.settled()
+    assert cast.zhang.inbox[-1].content.startswith("Added to ticket #1002")  # a follow-up, as any message
+    async with estate.db.engine.connect() as conn:
+        statuses = (
+            await conn.execute(sa.select(service_orders.c.status).order_by(service_orders.c.id))
+        ).all()
+    assert [row.status for row in statuses] == ["placed", "placed", "draft"]
