@@ -193,6 +193,25 @@ async def test_each_stage_arrives_on_its_day_at_ten_in_the_owners_language(
     assert {status for _, _, status, _ in await _fee_clocks(estate)} == {"fired"}
 
 
+async def test_an_owner_who_blocked_the_bot_is_not_counted_as_reminded(
+    estate: EmbeddedEstate, cast: Cast, clock: ManualClock
+) -> None:
+    await _import(estate, FEES, clock)
+    cast.zhang.block()
+    await _at(estate, clock, at(24, 10))  # the notice meets Telegram's 403: Zhang is unreachable now
+    assert _texts(cast.zhang) == []
+    await _at(estate, clock, dec(16, 10))
+    [final] = [text for text in _texts(cast.manager) if text.startswith("Property fee") and "1-101" in text]
+    assert (
+        "⚠️ The owner has blocked the bot, so the reminder could not reach them: please phone them." in final
+    )
+    assert (await _fee(estate, "1-101")).stage_reached is False
+    # The stages were tried and refused (the sandbox keeps refusals; these were meant to happen).
+    refused = {(params["chat_id"], said) for _, params, said in estate.sandbox.rejections}
+    assert refused == {(1101, "Forbidden: bot was blocked by the user")}
+    estate.sandbox.rejections.clear()
+
+
 async def test_a_late_import_sends_only_the_latest_stage_and_never_at_night(
     estate: EmbeddedEstate, cast: Cast, clock: ManualClock
 ) -> None:
