@@ -166,7 +166,15 @@ async def test_a_stranger_who_floods_is_answered_once_a_minute(
     # Every answer went through the outbox; nothing they wrote was kept.
     async with estate.db.engine.connect() as conn:
         sent = (
-            (await conn.execute(sa.select(outbox.c.payload).where(outbox.c.chat_id == 666))).scalars().all()
+            (
+                await conn.execute(
+                    # In the order queued: the index on (chat, sent message) would put a row not yet
+                    # recorded as sent first.
+                    sa.select(outbox.c.payload).where(outbox.c.chat_id == 666).order_by(outbox.c.id)
+                )
+            )
+            .scalars()
+            .all()
         )
     assert [payload["html"] for payload in sent] == [STRANGER, INVALID]
 
