@@ -338,15 +338,7 @@ class Announcements:
             for person in reach.people
         ]
         await queries.add_deliveries(conn, draft.id, deliveries)
-        await clock_queries.set_clock(
-            conn,
-            estate_id=draft.estate_id,
-            ticket_id=None,
-            kind=REPORT_CLOCK,
-            due_at=now + REPORT_EVERY,
-            now=now,
-            detail={"announcement_id": draft.id},
-        )
+        await _look_again(conn, draft.estate_id, draft.id, now)
         return notice, reach
 
     async def report(self, conn: AsyncConnection, due: DueClock) -> None:
@@ -358,15 +350,7 @@ class Announcements:
         now = self._clock.now()
         tally = await queries.tally(conn, announcement.id)
         if not tally.settled:
-            await clock_queries.set_clock(
-                conn,
-                estate_id=due.estate_id,
-                ticket_id=None,
-                kind=REPORT_CLOCK,
-                due_at=now + REPORT_EVERY,
-                now=now,
-                detail=due.detail,
-            )
+            await _look_again(conn, due.estate_id, announcement.id, now)
             return
         await queries.move(conn, announcement.id, (SENT,), reported_at=now)
         author = (
@@ -423,6 +407,19 @@ class Announcements:
                     SentFigures(sent.id, audience, sent.sent_at, await queries.tally(conn, sent.id))
                 )
         return figures
+
+
+async def _look_again(conn: AsyncConnection, estate_id: int, announcement_id: int, now: datetime) -> None:
+    """The report clock: whether every delivery has settled is looked at again in REPORT_EVERY."""
+    await clock_queries.set_clock(
+        conn,
+        estate_id=estate_id,
+        ticket_id=None,
+        kind=REPORT_CLOCK,
+        due_at=now + REPORT_EVERY,
+        now=now,
+        detail={"announcement_id": announcement_id},
+    )
 
 
 async def _draft_of(conn: AsyncConnection, manager: Person, draft_id: int) -> Announcement | Outcome:

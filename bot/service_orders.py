@@ -38,7 +38,7 @@ from bot.money import read_amount, to_cents
 from bot.notify import Notifier
 from bot.outbox import Button, Keyboard
 from bot.tickets import TicketDesk
-from bot.when import read_new_time
+from bot.when import read_appointment
 from storage import catalog as catalog_queries
 from storage import people as people_queries
 from storage import service_orders as order_queries
@@ -60,30 +60,14 @@ QUOTE = "service_quote"  # asks the staff member for an extra cost's amount and 
 # An extra cost as staff write it: the amount first (80, ¥80, 80元, RMB 80.50), then the reason.
 _LEADING_AMOUNT = re.compile(r"\s*(?:¥|￥|RMB|CNY)?\s*[0-9][0-9,.]*\s*(?:元|块|RMB|CNY)?", re.IGNORECASE)
 _SEPARATORS = " ,，:：;；-—"
-# A time of day in the phrase read_new_time consumed: 15:00, 3点, 9时, 3pm (full-width forms too).
-_TIME_OF_DAY = re.compile(r"[0-9０-９]\s*(?:[:：]|点|时|am|pm)", re.IGNORECASE)
 
 
 def read_preferred_time(text: str, now: datetime, zone: ZoneInfo) -> tuple[datetime | None, str]:
     """The preferred time at the start of an order's note, and the rest; (None, the whole text) if none.
-
-    Only an exact moment is read: ``11-25 10:00``, ``明天 15:00``, ``下午3点``, ``15:00``. Two things
-    bot/when.py reads for a butler's new committed time are left in the note for the butler instead: a
-    relative phrase (``2 hours please`` says as likely how long as when) and a day without a time of day
-    (read as 18:00 there; a resident writing ``明天`` means any time tomorrow).
-    """
+    Only an exact moment is read (bot/when.py read_appointment); anything else is the butler's to read."""
     text = text.strip()
-    read = read_new_time(text, now, zone)
-    if read is None:
-        return None, text
-    moment, rest = read
-    # A relative phrase moves with the moment it is read at; a date or a time of day stays put.
-    later = read_new_time(text, now + timedelta(minutes=1), zone)
-    relative = later is not None and later[0] - moment == timedelta(minutes=1)
-    phrase = text[: len(text) - len(rest)]
-    if relative or not _TIME_OF_DAY.search(phrase):
-        return None, text
-    return moment, rest
+    read = read_appointment(text, now, zone)
+    return (None, text) if read is None else read
 
 
 def read_quote(text: str) -> tuple[Decimal, str] | None:

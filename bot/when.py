@@ -68,13 +68,26 @@ def read_new_time(text: str, now: datetime, zone: ZoneInfo) -> tuple[datetime, s
     the text does not start with a time phrase understood here, or the phrase names an impossible date
     or time. The reason may be empty: whether that is acceptable is the caller's decision.
     """
+    return _read(text, now, zone, exact=False)
+
+
+def read_appointment(text: str, now: datetime, zone: ZoneInfo) -> tuple[datetime, str] | None:
+    """Like read_new_time, but only an exact moment a resident books: ``11-25 10:00``, ``明天 15:00``,
+    ``下午3点``, ``15:00``. A relative phrase (``2 hours please`` says as likely how long as when) and a
+    day without a time of day (``明天`` means any time tomorrow) are not read: None, as for no time."""
+    return _read(text, now, zone, exact=True)
+
+
+def _read(text: str, now: datetime, zone: ZoneInfo, *, exact: bool) -> tuple[datetime, str] | None:
     if now.tzinfo is None:
-        raise ValueError("read_new_time needs a timezone-aware now")
+        raise ValueError("reading a time needs a timezone-aware now")
     text = text.strip()
     clean = _normalized(text)  # full-width digits, colons and spaces, read like their ASCII forms
     try:
         found = (
-            _read_duration(clean, now) or _read_dated(clean, now, zone) or _read_bare_time(clean, now, zone)
+            (None if exact else _read_duration(clean, now))
+            or _read_dated(clean, now, zone, exact=exact)
+            or _read_bare_time(clean, now, zone)
         )
         if found is None:
             return None
@@ -92,8 +105,8 @@ def _read_duration(text: str, now: datetime) -> tuple[datetime, int] | None:
     return now + int(match["amount"]) * unit, match.end()
 
 
-def _read_dated(text: str, now: datetime, zone: ZoneInfo) -> tuple[datetime, int] | None:
-    """A date or day word, then optionally a time of day; 18:00 when no time is given."""
+def _read_dated(text: str, now: datetime, zone: ZoneInfo, *, exact: bool) -> tuple[datetime, int] | None:
+    """A date or day word, then a time of day; unless `exact`, 18:00 when no time is given."""
     found = _read_date(text, now.astimezone(zone).date())
     if found is None:
         return None
@@ -101,7 +114,7 @@ def _read_dated(text: str, now: datetime, zone: ZoneInfo) -> tuple[datetime, int
     rest = text[end:].lstrip()
     match = _match_time_of_day(rest)
     if match is None:
-        if _PERIOD.match(rest):
+        if exact or _PERIOD.match(rest):
             return None  # "明天上午" without an hour: too vague to guess
         return _at(day, DEFAULT_HOUR, 0, zone), end
     clock = _clock_of(match)

@@ -340,6 +340,8 @@ service_orders = sa.Table(
     sa.Column("ticket_id", sa.Integer, sa.ForeignKey("tickets.id"), nullable=True),
     sa.Index(None, "ticket_id", unique=True),  # a ticket carries at most one order
     sa.Index(None, "draft_row"),
+    # A resident's message is checked for a fresh draft it may answer: one lookup per message.
+    sa.Index(None, "person_id", "status"),
 )
 
 # An extra cost a butler quotes on a paid-service ticket, and the resident's answer to it.

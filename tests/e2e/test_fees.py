@@ -21,10 +21,8 @@ from bot.clock import ManualClock
 from bot.config import FeeTiming
 from bot.embedded import SANDBOX_TOKEN, EmbeddedEstate, embedded_estate
 from bot.fee_import import FeeImportReport, import_fees
-from bot.runtime import Runtime
 from bot.sandbox import BotApiSandbox
 from bot.sandbox.user import SandboxUser
-from storage import clocks as clock_queries
 from storage import fees as fee_queries
 from storage.schema import clocks, fees, outbox
 from tests.conftest import ROSTER, SHANGHAI, Cast
@@ -99,25 +97,10 @@ async def _import(estate: EmbeddedEstate, text: str, clock: ManualClock) -> FeeI
 
 
 async def _at(estate: EmbeddedEstate, clock: ManualClock, moment: datetime) -> None:
-    """Move the clock and wait until what came due has fired and been delivered.
-
-    Not estate.settled() after the move: it counts the updates stored, and a move of more than three days
-    prunes the handled ones (bot/intake.py), so it would wait for updates that are no longer there.
-    """
+    """Move the clock and wait until what came due has fired and been delivered."""
     await estate.settled()
     clock.set(moment)
-    runtime: Runtime = estate.application.bot_data["runtime"]
-    for _ in range(1000):
-        if runtime.timekeeper.idle and runtime.intake.idle:
-            async with estate.db.read() as conn:
-                due = await clock_queries.next_due(conn, clock.now())
-                pending = (
-                    await conn.execute(sa.select(sa.func.count()).where(outbox.c.status == "pending"))
-                ).scalar_one()
-            if due is None and pending == 0:
-                return
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"clocks or messages still waiting at {moment}")
+    await estate.settled()
 
 
 def _texts(user: SandboxUser) -> list[str]:

@@ -65,6 +65,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_service_orders_ticket_id", "service_orders", ["ticket_id"], unique=True)
     op.create_index("ix_service_orders_draft_row", "service_orders", ["draft_row"])
+    op.create_index("ix_service_orders_person_id_status", "service_orders", ["person_id", "status"])
     op.create_table(
         "service_quotes",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -85,7 +86,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_service_quotes_ticket_id_id", "service_quotes")
     op.drop_table("service_quotes")
-    for index in ("draft_row", "ticket_id"):
+    for index in ("person_id_status", "draft_row", "ticket_id"):
         op.drop_index(f"ix_service_orders_{index}", "service_orders")
     op.drop_table("service_orders")
     op.drop_table("service_items")
