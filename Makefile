@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 READY := $(VENV)/.installed
 
-.PHONY: demo test lint install bench-clocks bench-digest
+.PHONY: demo test lint install bench bench-clocks bench-digest
 
 $(READY): pyproject.toml
 	python3 -m venv $(VENV)
@@ -25,6 +25,9 @@ test: lint
 	$(BIN)/pytest
 
 # Benchmarks print figures; they are not part of `make test`.
+bench: $(READY)
+	$(BIN)/guanjia bench
+
 bench-clocks: $(READY)
 	$(BIN)/python -m benchmarks.clocks
 

@@ -17,7 +17,7 @@ import handlers
 from bot.clock import Clock, SystemClock
 from bot.config import TELEGRAM_API_URL, Config
 from bot.intake import Intake
-from bot.pacing import Pacing
+from bot.pacing import Pacing, SendLimits
 from bot.polling import LongPolling
 from bot.runtime import GuanjiaContext, Runtime
 from bot.sender import OutboxSender
@@ -42,8 +42,8 @@ class Settings:
     config: Config = field(default_factory=Config)
     clock: Clock = field(default_factory=SystemClock)
     # Telegram's limits (1 message a second per chat, ~30 overall), kept by the outbox sender's pacing;
-    # the sandbox has none, so the embedded bot sends unpaced.
-    paced: bool = True
+    # the sandbox imposes none unless asked, so the embedded bot sends unpaced (bot/pacing.py UNPACED).
+    send_limits: SendLimits = field(default_factory=SendLimits)
 
     @property
     def file_url(self) -> str:
@@ -76,7 +76,7 @@ def build_application(settings: Settings) -> GuanjiaApplication:
 async def _open(application: GuanjiaApplication, settings: Settings) -> None:
     db = await Database.open(settings.db_path)
     services = Services.assemble(db, settings.clock, settings.config)
-    pacing = Pacing() if settings.paced else Pacing.unpaced()
+    pacing = Pacing(settings.send_limits)
     sender = OutboxSender(
         db, application.bot, settings.clock, pacing=pacing, recipients=services.reachability
     )

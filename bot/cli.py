@@ -1,4 +1,4 @@
-"""The `guanjia` command: demo, run, roster import, catalog import, export, fees, announce, sandbox."""
+"""The `guanjia` command: demo, run, roster import, catalog import, export, fees, announce, sandbox, bench."""
 
 from __future__ import annotations
 
@@ -99,6 +99,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     announce.add_argument("--yes", action="store_true", help="send it (a running bot delivers it)")
 
+    commands.add_parser(
+        "bench",
+        help="benchmark the bot against the sandbox and print figures (options: guanjia bench -- --help)",
+        add_help=False,
+    ).add_argument("options", nargs=argparse.REMAINDER, help="passed to the benchmark")
+
     sandbox = commands.add_parser(
         "sandbox", help="serve the Bot API sandbox on 127.0.0.1 (options: guanjia sandbox -- --help)"
     )
@@ -126,6 +132,10 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(fees_command(args))
         if args.command == "announce":
             return asyncio.run(_announce(args))
+        if args.command == "bench":
+            from benchmarks.bench import main as bench_main
+
+            return bench_main([option for option in args.options if option != "--"])
         if args.command == "sandbox":
             from bot.sandbox.cli import main as sandbox_main
 

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from bot.app import GuanjiaApplication, Settings, build_application, long_polling, running
 from bot.clock import Clock
 from bot.config import Config
+from bot.pacing import UNPACED, SendLimits
 from bot.roster import ImportReport, import_roster
 from bot.runtime import Runtime
 from bot.sandbox import BotApiSandbox
@@ -106,7 +107,7 @@ async def embedded_estate(
                 api_url=sandbox.api_url,
                 config=config,
                 clock=clock,
-                paced=paced,
+                send_limits=SendLimits() if paced else UNPACED,
             )
             application = build_application(settings)
             async with running(application, long_polling(poll_timeout=1.0)):

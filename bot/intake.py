@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import deque
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 # Telegram may start numbering updates afresh.
 KEEP_HANDLED = timedelta(days=3)
 RETRY_AFTER_DATABASE_ERROR = 1.0
+READ_AT_ONCE = 50  # stored updates read in one look, then handled one by one in order
 
 
 class Intake:
@@ -101,18 +103,21 @@ class Intake:
         return not self._busy and not self._wake.is_set()
 
     async def _run(self) -> None:
+        ready: deque[tuple[int, Any]] = deque()  # stored and not yet handled, oldest first
         while not self._stopping:
-            self._wake.clear()
             next_update = None
             try:
-                async with self._db.read() as conn:
-                    next_update = await stored.oldest_received(conn)
-                if next_update is None:
+                if not ready:
+                    self._wake.clear()
+                    async with self._db.read() as conn:
+                        ready.extend(await stored.oldest_received(conn, READ_AT_ONCE))
+                if not ready:
                     if self._draining:
                         return
                     await self._forget_old()
                     await self._wake.wait()
                     continue
+                next_update = ready.popleft()
                 self._busy = True
                 await self._handle(*next_update)
                 self.handled += 1
@@ -120,6 +125,7 @@ class Intake:
                 # The database is the truth: without it nothing can be handled. The update stays
                 # stored and is tried again.
                 log.exception("intake: the database failed; trying again shortly")
+                ready.clear()
                 await asyncio.sleep(RETRY_AFTER_DATABASE_ERROR)
             except Exception:  # a bug must not stop the intake: that update is set aside, the rest go on
                 log.exception("intake: handling an update failed outside its handlers")

@@ -11,6 +11,8 @@ sends /start, whose welcome is such a message.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot import routing
@@ -25,6 +27,9 @@ class Reachability:
     def __init__(self, clock: Clock, notifier: Notifier) -> None:
         self._clock = clock
         self._notify = notifier
+        # Chats that may be marked unreachable: read once, then grown by every refusal. Only they need a
+        # look after a delivery, rather than every message delivered (a query each, `guanjia bench`).
+        self._suspects: set[int] | None = None
 
     async def refused(self, conn: AsyncConnection, chat_id: int, ticket_id: int | None) -> bool:
         """Telegram refused a message to `chat_id` (403), about `ticket_id` if any.
@@ -32,6 +37,7 @@ class Reachability:
         True if that made its person unreachable (so they were told of it); False if they already were,
         or the chat is nobody the roster knows.
         """
+        (await self._may_be_unreachable(conn)).add(chat_id)
         person = await people_queries.person_by_telegram_id(conn, chat_id)
         if person is None or not await people_queries.mark_unreachable(conn, person.id, self._clock.now()):
             return False
@@ -41,15 +47,22 @@ class Reachability:
             await self._notify.tell(conn, someone, "person_unreachable", who=person, ticket=ticket)
         return True
 
-    async def reached(self, conn: AsyncConnection, chat_id: int) -> bool:
-        """A message to `chat_id` was delivered: True if its person was unreachable until now."""
-        person = await people_queries.unreachable_by_telegram_id(conn, chat_id)
-        if person is None or not await people_queries.mark_reachable(conn, person.id):
-            return False
-        if person.active:
-            for someone in await self._who_can_help(conn, person, None):
-                await self._notify.tell(conn, someone, "person_reachable_again", who=person)
-        return True
+    async def reached(self, conn: AsyncConnection, chat_ids: Collection[int]) -> None:
+        """Messages to `chat_ids` were delivered: whoever of them was unreachable until now is not."""
+        suspects = await self._may_be_unreachable(conn)
+        if suspects.isdisjoint(chat_ids):
+            return
+        for person in await people_queries.unreachable_among(conn, suspects.intersection(chat_ids)):
+            if not await people_queries.mark_reachable(conn, person.id):
+                continue
+            if person.active:
+                for someone in await self._who_can_help(conn, person, None):
+                    await self._notify.tell(conn, someone, "person_reachable_again", who=person)
+
+    async def _may_be_unreachable(self, conn: AsyncConnection) -> set[int]:
+        if self._suspects is None:
+            self._suspects = await people_queries.unreachable_accounts(conn)
+        return self._suspects
 
     async def _who_can_help(
         self, conn: AsyncConnection, person: Person, ticket: Ticket | None

@@ -29,6 +29,8 @@ import asyncio
 import contextlib
 import logging
 import re
+from collections.abc import Collection
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import sqlalchemy as sa
@@ -75,7 +77,7 @@ class Recipients(Protocol):
 
     async def refused(self, conn: AsyncConnection, chat_id: int, ticket_id: int | None) -> bool: ...
 
-    async def reached(self, conn: AsyncConnection, chat_id: int) -> bool: ...
+    async def reached(self, conn: AsyncConnection, chat_ids: Collection[int]) -> None: ...
 
 
 class OutboxSender:
@@ -102,6 +104,9 @@ class OutboxSender:
         self._in_flight: set[int] = set()
         self._sending: set[asyncio.Task[None]] = set()
         self._recorded = asyncio.Condition()
+        # Sends that finished and wait to be recorded as sent; see _mark_sent.
+        self._unrecorded: list[_Sent] = []
+        self._recording = asyncio.Lock()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="outbox-sender")
@@ -376,22 +381,48 @@ class OutboxSender:
         return int(target.sent_message_id) if target.sent_message_id is not None else None
 
     async def _mark_sent(self, row: Row[Any], message_id: int | None) -> None:
-        async with self._db.begin() as conn:
-            await conn.execute(
-                outbox.update()
-                .where(outbox.c.id == row.id)
-                .values(
-                    status="sent",
-                    sent_at=self._clock.now(),
-                    sent_message_id=message_id,
-                    attempts=row.attempts + 1,
+        """Record that Telegram took the message. Sends finishing while a record is being written are
+        recorded together next, in one transaction: under load, one fsync for many messages instead of
+        one each. Returns once this row's record is committed (raises if that transaction failed)."""
+        sent = _Sent(row, message_id, asyncio.get_running_loop().create_future())
+        self._unrecorded.append(sent)
+        async with self._recording:
+            batch, self._unrecorded = self._unrecorded, []
+            if batch:
+                await self._record(batch)
+        await sent.recorded
+
+    async def _record(self, batch: list[_Sent]) -> None:
+        try:
+            async with self._db.begin() as conn:
+                await conn.execute(
+                    outbox.update()
+                    .where(outbox.c.id == sa.bindparam("row_id"))
+                    .values(
+                        status="sent",
+                        sent_at=self._clock.now(),
+                        sent_message_id=sa.bindparam("message_id_"),
+                        attempts=sa.bindparam("attempts_"),
+                    ),
+                    [
+                        {"row_id": s.row.id, "message_id_": s.message_id, "attempts_": s.row.attempts + 1}
+                        for s in batch
+                    ],
                 )
-            )
-            await _release_attachment(conn, row)
-            # Only a message delivered proves the person reads the bot again: Telegram may take a
-            # command menu, or an edit, for a chat that has blocked it.
-            if self._recipients is not None and row.kind in MESSAGE_KINDS:
-                await self._recipients.reached(conn, row.chat_id)
+                for s in batch:
+                    await _release_attachment(conn, s.row)
+                # Only a message delivered proves the person reads the bot again: Telegram may take a
+                # command menu, or an edit, for a chat that has blocked it.
+                if self._recipients is not None:
+                    chats = {s.row.chat_id for s in batch if s.row.kind in MESSAGE_KINDS}
+                    if chats:
+                        await self._recipients.reached(conn, chats)
+        except Exception as error:
+            for s in batch:
+                s.recorded.set_exception(error)
+            raise
+        for s in batch:
+            s.recorded.set_result(None)
 
     async def _give_up(self, row: Row[Any], reason: str, *, refused: bool = False) -> None:
         async with self._db.begin() as conn:
@@ -440,6 +471,15 @@ async def _release_attachment(conn: AsyncConnection, row: Row[Any]) -> None:
 
 
 NEVER_DELIVERED = "message to edit was never delivered"
+
+
+@dataclass(eq=False)
+class _Sent:
+    """A message Telegram took, waiting for its row to be recorded as sent."""
+
+    row: Row[Any]
+    message_id: int | None
+    recorded: asyncio.Future[None] = field(repr=False)
 
 
 class _NotYetDeliverable(Exception):

@@ -238,4 +238,4 @@ async def on_error(update: object, context: GuanjiaContext) -> None:
 async def after_every_update(update: Update, context: GuanjiaContext) -> None:
     """Runs after every update: what the handlers committed to the outbox goes out now."""
     context.runtime.sender.wake()
-    context.runtime.timekeeper.wake()  # a decision may have set a clock earlier than the next alarm
+    context.runtime.timekeeper.look_soon()  # a decision may have set a clock earlier than the next alarm

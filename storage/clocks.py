@@ -107,8 +107,11 @@ def _due_clock(row: Row[Any]) -> DueClock:
 
 async def earliest_pending(conn: AsyncConnection) -> datetime | None:
     """When the next clock comes due, if any is waiting."""
+    # ORDER BY ... LIMIT 1 reads one entry of the pending clocks' index; min() would read them all.
     earliest: datetime | None = (
-        await conn.execute(sa.select(sa.func.min(clocks.c.due_at)).where(clocks.c.status == PENDING))
+        await conn.execute(
+            sa.select(clocks.c.due_at).where(clocks.c.status == PENDING).order_by(clocks.c.due_at).limit(1)
+        )
     ).scalar()
     return earliest
 

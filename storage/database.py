@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from storage import updates
+from storage import one_trip, updates
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -47,26 +45,45 @@ def _configure(engine: sa.Engine) -> None:
     event.listen(engine, "begin", _begin)
 
 
-def _alembic_config(connection: sa.Connection) -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    config.attributes["connection"] = connection
-    return config
-
-
 def migrate(path: Path) -> None:
     """Bring the database at `path` to the newest schema version (creating it if needed)."""
+    # Alembic is imported only when there is something to do: it would stay in memory for good.
+    from alembic import command
+    from alembic.config import Config
+
     engine = sa.create_engine(f"sqlite:///{path}")
     _configure(engine)
     try:
         with engine.connect() as connection:
-            command.upgrade(_alembic_config(connection), "head")
+            config = Config()
+            config.set_main_option("script_location", str(MIGRATIONS))
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
             connection.commit()
     finally:
         engine.dispose()
 
 
+def newest_revision() -> str:
+    """The newest migration's revision: each migration's file name begins with it (0010_language.py)."""
+    return max(script.name.split("_", 1)[0] for script in (MIGRATIONS / "versions").glob("[0-9]*_*.py"))
+
+
+def is_current(path: Path) -> bool:
+    """The database at `path` exists and already has the newest schema."""
+    if not path.exists():
+        return False
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        try:
+            row = db.execute("SELECT version_num FROM alembic_version").fetchone()
+        except sqlite3.OperationalError:  # no such table: never migrated
+            return False
+    return row is not None and row[0] == newest_revision()
+
+
 def schema_version(connection: sa.Connection) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     return MigrationContext.configure(connection).get_current_revision()
 
 
@@ -76,13 +93,21 @@ class Database:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._reader = engine.execution_options(**{READ_ONLY: True})  # same pool, no write lock
+        # SQLite has one writer at a time. Without this queue, this process's own decisions would wait
+        # for each other in SQLite's busy handler, which sleeps 1, 2, 5 ... 100 ms between tries: under
+        # load, a ticket's card waited hundreds of milliseconds for the sender's bookkeeping. Decisions
+        # queue here in order instead, and the busy handler is left for other processes (a CLI import).
+        self._one_writer = asyncio.Lock()
 
     @classmethod
     async def open(cls, path: Path) -> Database:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        await asyncio.to_thread(migrate, path)
-        engine = create_async_engine(f"sqlite+aiosqlite:///{path}")
+        if not await asyncio.to_thread(is_current, path):
+            await asyncio.to_thread(migrate, path)
+        engine = create_async_engine(
+            f"sqlite+aiosqlite:///{path}", async_creator=lambda: one_trip.connect(str(path))
+        )
         _configure(engine.sync_engine)
         return cls(engine)
 
@@ -95,7 +120,7 @@ class Database:
         """
         claimed_here = False
         try:
-            async with self.engine.begin() as conn:
+            async with self._one_writer, self.engine.begin() as conn:
                 claimed_here = await updates.claim_in_hand(conn)
                 yield conn
         except BaseException:

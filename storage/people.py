@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime
@@ -61,14 +62,24 @@ async def mark_reachable(conn: AsyncConnection, person_id: int) -> bool:
     return bool(result.rowcount)
 
 
-async def unreachable_by_telegram_id(conn: AsyncConnection, telegram_id: int) -> Person | None:
-    """The person of this account, if they are marked unreachable (cheap: the account is unique)."""
-    row = (
-        await conn.execute(
-            sa.select(people).where(people.c.telegram_id == telegram_id, people.c.unreachable_at.is_not(None))
+async def unreachable_accounts(conn: AsyncConnection) -> set[int]:
+    """The Telegram accounts of everyone marked unreachable."""
+    rows = await conn.execute(
+        sa.select(people.c.telegram_id).where(
+            people.c.unreachable_at.is_not(None), people.c.telegram_id.is_not(None)
         )
-    ).first()
-    return to_person(row) if row is not None else None
+    )
+    return {int(row.telegram_id) for row in rows}
+
+
+async def unreachable_among(conn: AsyncConnection, telegram_ids: Collection[int]) -> list[Person]:
+    """The people of these accounts who are marked unreachable (cheap: accounts are unique)."""
+    rows = await conn.execute(
+        sa.select(people).where(
+            people.c.telegram_id.in_(sorted(telegram_ids)), people.c.unreachable_at.is_not(None)
+        )
+    )
+    return [to_person(row) for row in rows]
 
 
 async def choose_language(conn: AsyncConnection, person_id: int, language: str, now: datetime) -> None:

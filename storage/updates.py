@@ -123,16 +123,15 @@ async def start_waiting_from(conn: AsyncConnection, telegram_id: int) -> bool:
     return found.first() is not None
 
 
-async def oldest_received(conn: AsyncConnection) -> tuple[int, Any] | None:
-    row = (
-        await conn.execute(
-            sa.select(updates.c.update_id, updates.c.payload)
-            .where(updates.c.status == RECEIVED)
-            .order_by(updates.c.update_id)
-            .limit(1)
-        )
-    ).first()
-    return (int(row.update_id), row.payload) if row is not None else None
+async def oldest_received(conn: AsyncConnection, limit: int) -> list[tuple[int, Any]]:
+    """Up to `limit` stored updates not yet handled, oldest first."""
+    rows = await conn.execute(
+        sa.select(updates.c.update_id, updates.c.payload)
+        .where(updates.c.status == RECEIVED)
+        .order_by(updates.c.update_id)
+        .limit(limit)
+    )
+    return [(int(row.update_id), row.payload) for row in rows]
 
 
 async def settle(

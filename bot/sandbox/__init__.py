@@ -2,6 +2,7 @@
 
 from bot.sandbox.calllog import SEND_METHODS, CallLog, CallRecord, max_in_window, min_gap
 from bot.sandbox.faults import Fault, FaultKind, Faults, FiredFault
+from bot.sandbox.limits import Admission, TelegramLimits
 from bot.sandbox.models import ChatMessage
 from bot.sandbox.server import BotApiSandbox
 from bot.sandbox.spec import METHODS, FieldSpec
@@ -12,6 +13,7 @@ __all__ = [
     "METHODS",
     "SECRET_HEADER",
     "SEND_METHODS",
+    "Admission",
     "BotApiSandbox",
     "CallLog",
     "CallRecord",
@@ -22,6 +24,7 @@ __all__ = [
     "FieldSpec",
     "FiredFault",
     "SandboxUser",
+    "TelegramLimits",
     "WebhookAttempt",
     "WebhookReply",
     "max_in_window",

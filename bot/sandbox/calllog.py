@@ -42,6 +42,7 @@ class CallRecord:
     description: str | None = None  # the error's description when ok=false
     performed: bool = False  # the call took effect (e.g. the message was delivered)
     fault: Fault | None = None
+    parameters: dict[str, Any] | None = None  # the error's ResponseParameters, e.g. {"retry_after": 3}
     done_at: float | None = None  # loop.time() when the answer was written (or the connection dropped)
 
     @property
@@ -56,10 +57,11 @@ class CallRecord:
 
     @property
     def retry_after(self) -> int | None:
-        """parameters.retry_after of a 429 answer."""
-        if self.fault is None or self.status != 429:
+        """parameters.retry_after of a 429 answer (an injected fault or the Telegram limits)."""
+        if self.status != 429 or self.parameters is None:
             return None
-        return self.fault.retry_after
+        value = self.parameters.get("retry_after")
+        return value if isinstance(value, int) else None
 
 
 class CallLog(list[CallRecord]):

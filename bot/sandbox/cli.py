@@ -2,7 +2,8 @@
 
 Point the bot at the printed URLs, then type lines to talk to it as a user:
 ``hello`` (as the first user), ``@1002 hello`` (as user 1002), ``!press 3 Accept``
-(press a button on message 3 of the current user's chat).
+(press a button on message 3 of the current user's chat). ``--telegram-limits`` answers 429
+when the bot sends faster than Telegram allows (see bot.sandbox.limits).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import asyncio
 import contextlib
 import sys
 
+from bot.sandbox.limits import TelegramLimits
 from bot.sandbox.server import BotApiSandbox
 from bot.sandbox.user import SandboxUser
 
@@ -31,6 +33,12 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="a user to create (repeatable); default 1001:Alice",
     )
     parser.add_argument("--no-input", action="store_true", help="serve only, ignore stdin")
+    parser.add_argument(
+        "--telegram-limits",
+        action="store_true",
+        help="answer 429 like Telegram when the bot sends more than one message a second to a chat "
+        "or more than 30 a second overall",
+    )
     return parser.parse_args(argv)
 
 
@@ -71,13 +79,15 @@ async def _handle_line(sandbox: BotApiSandbox, current: SandboxUser, line: str) 
 
 
 async def _serve(args: argparse.Namespace) -> None:
-    sandbox = BotApiSandbox(args.token, args.bot_username, args.bot_name)
+    limits = TelegramLimits() if args.telegram_limits else None
+    sandbox = BotApiSandbox(args.token, args.bot_username, args.bot_name, limits=limits)
     await sandbox.start(args.host, args.port)
     users = _users(sandbox, args.user)
     print(f"Bot API sandbox serving @{args.bot_username}")
     print(f"  base_url:      {sandbox.api_url}")
     print(f"  base_file_url: {sandbox.file_url}")
-    print(f"  users: {', '.join(f'{u.id} ({u.first_name})' for u in users)}", flush=True)
+    print(f"  users: {', '.join(f'{u.id} ({u.first_name})' for u in users)}")
+    print(f"  telegram limits: {'off' if limits is None else 'on'}", flush=True)
     watcher = asyncio.create_task(_echo_bot_messages(users))
     try:
         current = users[0]

@@ -23,5 +23,10 @@ def forbidden(reason: str) -> ApiError:
     return ApiError(403, f"Forbidden: {reason}")
 
 
+def too_many_requests(retry_after: int) -> ApiError:
+    """429 "Too Many Requests: retry after N" with parameters.retry_after = N (whole seconds)."""
+    return ApiError(429, f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after})
+
+
 NOT_FOUND = ApiError(404, "Not Found")
 UNAUTHORIZED = ApiError(401, "Unauthorized")

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
-from bot.sandbox.errors import ApiError
+from bot.sandbox.errors import ApiError, too_many_requests
 from bot.sandbox.transport import CANONICAL
 
 
@@ -65,9 +65,7 @@ class Fault:
     def error(self) -> ApiError:
         """The error body the bot gets (timeouts that were not performed end in a 504)."""
         if self.kind is FaultKind.TOO_MANY_REQUESTS:
-            return ApiError(
-                429, f"Too Many Requests: retry after {self.retry_after}", {"retry_after": self.retry_after}
-            )
+            return too_many_requests(self.retry_after)
         status = self.status if self.kind is FaultKind.SERVER_ERROR else 504
         return ApiError(status, HTTPStatus(status).phrase)
 

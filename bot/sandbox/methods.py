@@ -220,6 +220,8 @@ async def get_updates(world: World, p: dict[str, Any]) -> list[Any]:
                 await asyncio.wait_for(world.cond.wait(), remaining)
         if ready:
             world.handed_out = max(world.handed_out, ready[-1].slot)
+            for watcher in world.watchers:
+                watcher.handed_out([entry.payload for entry in ready])
             world.touch()
             world.cond.notify_all()
     return [entry.payload for entry in ready]

@@ -16,10 +16,11 @@ from bot.sandbox import transport
 from bot.sandbox.calllog import CallLog, CallRecord
 from bot.sandbox.errors import NOT_FOUND, UNAUTHORIZED, ApiError
 from bot.sandbox.faults import Fault, FaultKind, Faults
+from bot.sandbox.limits import TelegramLimits
 from bot.sandbox.methods import HANDLERS
 from bot.sandbox.models import ChatMessage
 from bot.sandbox.params import decode_params
-from bot.sandbox.state import Chat, World
+from bot.sandbox.state import Chat, Watcher, World
 from bot.sandbox.user import SandboxUser
 from bot.sandbox.webhook import SECRET_HEADER, WebhookAttempt, WebhookDelivery, WebhookReply
 
@@ -33,8 +34,10 @@ class BotApiSandbox:
     demand, see bot.sandbox.faults), ``call_log`` (every request with its loop time and outcome,
     see bot.sandbox.calllog), ``delivered(chat_id)`` (a chat's bot messages in order), webhook
     delivery to a routed local URL (``route_webhook``, ``webhook_attempts``, ``post_to_webhook``)
-    and ``push_raw_update`` for malformed updates. Faulted requests appear in ``calls`` like any
-    other, but never in ``rejections``, which lists only what the real API would refuse.
+    and ``push_raw_update`` for malformed updates, and ``limits``: Telegram's sending limits
+    (429 for a bot sending too fast, see bot.sandbox.limits), off (None) by default. Faulted and
+    rate-limited requests appear in ``calls`` and ``call_log`` like any other, but never in
+    ``rejections``, which lists only what the real API would refuse as malformed.
     """
 
     def __init__(
@@ -45,9 +48,11 @@ class BotApiSandbox:
         *,
         webhook_timeout: float = 10.0,
         webhook_backoff: tuple[float, float] = (0.05, 1.0),
+        limits: TelegramLimits | None = None,
     ) -> None:
         """``webhook_timeout``: how long a webhook POST may take; ``webhook_backoff``: the first
-        and the longest pause before posting a refused update again (the pause doubles)."""
+        and the longest pause before posting a refused update again (the pause doubles);
+        ``limits``: enforce Telegram's sending limits (also settable later as ``self.limits``)."""
         self._token = token
         prefix = token.split(":", 1)[0]
         bot_user = {
@@ -68,6 +73,7 @@ class BotApiSandbox:
         self._delivery = WebhookDelivery(self._world, webhook_timeout, webhook_backoff)
         self.faults = Faults()
         self.call_log = CallLog()
+        self.limits = limits  # None: no sending limits (the default); set or clear at any time
 
     def __repr__(self) -> str:
         # Never show the token.
@@ -196,6 +202,13 @@ class BotApiSandbox:
         chat = self._world.chats.get(chat_id)
         return [] if chat is None else list(chat.delivered)
 
+    def watch(self, watcher: Watcher) -> None:
+        """Tell ``watcher`` of every update handed out and every bot message delivered, as it happens."""
+        self._world.watchers.append(watcher)
+
+    def unwatch(self, watcher: Watcher) -> None:
+        self._world.watchers.remove(watcher)
+
     @property
     def commands(self) -> dict[str, list[dict[str, str]]]:
         return self._world.commands
@@ -315,10 +328,19 @@ class BotApiSandbox:
                 return self._error(record, error)
             record.params = params
             world.calls.append((method, params))
-            fault = self.faults.take(method, params, record.at)
-            if fault is None:
-                return await self._perform(method, params, record)
-            return await self._faulted(fault, request, record)
+            limits = self.limits  # the one that counted this call, even if swapped meanwhile
+            try:
+                admission = None if limits is None else limits.admit(method, params.get("chat_id"), record.at)
+            except ApiError as error:
+                return self._error(record, error)  # too fast, not malformed: kept out of rejections
+            try:
+                fault = self.faults.take(method, params, record.at)
+                if fault is None:
+                    return await self._perform(method, params, record)
+                return await self._faulted(fault, request, record)
+            finally:
+                if limits is not None and admission is not None and not record.performed:
+                    limits.cancel(admission)  # only sends that took effect count towards the limits
         finally:
             record.done_at = asyncio.get_running_loop().time()
             if not polling:
@@ -346,7 +368,7 @@ class BotApiSandbox:
         done = await self._perform(record.method, record.params, record) if fault.performed else None
         record.fault = fault
         if fault.kind is FaultKind.DROP:
-            record.status, record.description = None, None
+            record.status, record.description, record.parameters = None, None, None
             if request.transport is not None:
                 request.transport.close()
             return web.Response()  # never written: the connection is gone
@@ -360,6 +382,7 @@ class BotApiSandbox:
     @staticmethod
     def _error(record: CallRecord, error: ApiError) -> web.Response:
         record.status, record.description = error.error_code, error.description
+        record.parameters = error.parameters
         return transport.reply_error(error)
 
     def _download(self, rest: str) -> web.Response:

@@ -11,7 +11,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from bot.sandbox.errors import bad_request
 from bot.sandbox.files import FileStore
@@ -85,6 +85,15 @@ class Queued:
         return next((k for k in self.payload if k != "update_id"), None)
 
 
+class Watcher(Protocol):
+    """Told of updates as getUpdates hands them out and of bot messages as they arrive (a benchmark
+    timing the bot from one to the other)."""
+
+    def handed_out(self, payloads: list[Any]) -> None: ...
+
+    def delivered(self, chat_id: int, message: ChatMessage) -> None: ...
+
+
 class World:
     def __init__(self, bot_user: dict[str, Any]) -> None:
         self.bot_user = bot_user
@@ -107,6 +116,7 @@ class World:
         self.last_activity = -math.inf  # loop time of the last bot request or hand-out
         self.poll_generation = 0  # a newer getUpdates releases older waiting ones
         self.closing = False
+        self.watchers: list[Watcher] = []
 
     # -- change notification ------------------------------------------------------------
 
@@ -138,6 +148,8 @@ class World:
         chat.messages[message.message_id] = message
         if message.from_bot:
             chat.delivered.append(message)
+            for watcher in self.watchers:
+                watcher.delivered(chat.id, message)
 
     def message_json(self, chat: Chat, sender: dict[str, Any], content: dict[str, Any]) -> dict[str, Any]:
         return {

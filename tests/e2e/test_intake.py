@@ -15,6 +15,7 @@ from bot.app import Settings, build_application, running
 from bot.clock import ManualClock
 from bot.config import Config
 from bot.embedded import SANDBOX_TOKEN, EmbeddedEstate, embedded_estate, load_roster
+from bot.pacing import UNPACED
 from bot.sandbox import BotApiSandbox
 from bot.serve import source_for
 from bot.webhook import SECRET_HEADER, Webhook
@@ -129,7 +130,7 @@ async def webhook_estate(tmp_path: Path, clock: ManualClock, sandbox: BotApiSand
         db_path=tmp_path / "guanjia.db",
         api_url=sandbox.api_url,
         clock=clock,
-        paced=False,
+        send_limits=UNPACED,
     )
 
 

@@ -11,7 +11,7 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from storage.database import MIGRATIONS, migrate, schema_version
+from storage.database import MIGRATIONS, is_current, migrate, newest_revision, schema_version
 from storage.schema import metadata
 
 
@@ -74,3 +74,19 @@ def test_ticket_events_cannot_be_changed_or_deleted(tmp_path: Path) -> None:
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT kind FROM ticket_events")).scalars().all() == ["created"]
     engine.dispose()
+
+
+def test_opening_a_current_database_skips_alembic_and_an_older_one_is_migrated(tmp_path: Path) -> None:
+    """The bot checks the version itself before loading alembic, which would hold memory for good."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    assert newest_revision() == ScriptDirectory.from_config(config).get_current_head()
+    path = tmp_path / "m.db"
+    assert not is_current(path)  # no file yet
+    migrate(path)
+    assert is_current(path)
+    engine = sa.create_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = '0009'"))
+    engine.dispose()
+    assert not is_current(path)
