@@ -75,7 +75,7 @@ class Sizes:
     beside: int = 60  # requests sent while it goes out
 
 
-QUICK = Sizes(residents=40, teams=2, roster=200, history=500, steady=30, echoes=100, announced=60, beside=5)
+QUICK = Sizes(residents=40, teams=2, roster=200, history=500, steady=30, echoes=100, announced=60, beside=3)
 
 
 @dataclass

@@ -393,6 +393,7 @@ class OutboxSender:
         await sent.recorded
 
     async def _record(self, batch: list[_Sent]) -> None:
+        """One transaction for the batch; a failure reaches every row's sender through its future."""
         try:
             async with self._db.begin() as conn:
                 await conn.execute(
@@ -420,7 +421,7 @@ class OutboxSender:
         except Exception as error:
             for s in batch:
                 s.recorded.set_exception(error)
-            raise
+            return
         for s in batch:
             s.recorded.set_result(None)
 

@@ -31,7 +31,7 @@ class HeldMessage:
 async def request_times(conn: AsyncConnection, person_id: int, since: datetime) -> list[datetime]:
     """When each of the person's requests after `since` went through to the staff, oldest first.
 
-    Read by the (kind, at) index: only the last hour's requests of the whole estate are looked at.
+    Read by the (actor_id, kind, at) index: only this person's requests are looked at.
     """
     rows = await conn.execute(
         sa.select(ticket_events.c.at)

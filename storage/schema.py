@@ -147,6 +147,9 @@ ticket_events = sa.Table(
     sa.Index(None, "ticket_id", "id"),
     sa.Index(None, "chat_id", "message_id"),
     sa.Index(None, "kind", "at"),  # e.g. the reopens of a span
+    # One person's requests of the last hour (bot/flood.py, on every message): by (kind, at) alone that read
+    # every request of the whole estate in the hour, more with every message of a busy hour.
+    sa.Index(None, "actor_id", "kind", "at"),
 )
 
 # A file the bot sends (a digest's chart, an export): kept until every message carrying it is settled.

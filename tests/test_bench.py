@@ -24,7 +24,7 @@ TINY = Sizes(
     steady=4,
     steady_rate=40.0,
     echoes=10,
-    announced=12,
+    announced=24,
     beside=2,
 )
 HEADLINES = (

@@ -371,3 +371,54 @@ async def test_a_file_is_stored_once_and_dropped_when_every_copy_is_settled(
     assert bot.delivered == [(1, "tickets.csv: 11 bytes"), (3, "tickets.csv: 11 bytes")]
     assert [status for _, status, _ in await _statuses(db)] == ["sent", "failed", "sent"]
     assert await content() is None
+
+
+async def test_messages_sent_together_are_recorded_together_and_a_failed_record_sends_again(
+    db: Database, clock: ManualClock
+) -> None:
+    class TogetherBot(ScriptedBot):
+        """Answers only once eight messages are on their way: they all finish at the same moment."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.all_sent = asyncio.Event()
+            self.waiting = 0
+
+        async def send_message(self, chat_id: int, text: str, **kwargs: Any) -> Any:
+            self.waiting += 1
+            if self.waiting == 8:
+                self.all_sent.set()
+            await self.all_sent.wait()
+            return await super().send_message(chat_id, text, **kwargs)
+
+    commits: list[int] = []
+    sa.event.listen(db.engine.sync_engine, "commit", lambda _: commits.append(1))
+    await _queue(db, clock, *[(chat, f"to {chat}") for chat in range(8)])
+    commits.clear()
+    sender = OutboxSender(db, cast(Bot, TogetherBot()), clock, pacing=Pacing(SendLimits(0.0, None, 8)))
+    await sender.deliver_pending()
+    assert await _statuses(db) == [(chat, "sent", 1) for chat in range(8)]
+    assert len(commits) < 8  # one transaction recorded several of them
+
+    # The database refuses the record: Telegram took the messages, but their rows stay pending and are sent
+    # again (delivery is at least once), never lost.
+    async with db.begin() as conn:
+        await conn.execute(
+            sa.text(
+                "CREATE TRIGGER refuse_sent BEFORE UPDATE OF status ON outbox WHEN NEW.status = 'sent'"
+                " BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END"
+            )
+        )
+    await _queue(db, clock, (1, "again"), (2, "again"))
+    bot = ScriptedBot()
+    sender = OutboxSender(
+        db, cast(Bot, bot), clock, pacing=Pacing(SendLimits(0.0, None, 8)), backoff=NO_JITTER
+    )
+    await sender.deliver_pending()
+    assert [status for _, status, _ in (await _statuses(db))[8:]] == ["pending", "pending"]
+    async with db.begin() as conn:
+        await conn.execute(sa.text("DROP TRIGGER refuse_sent"))
+    await asyncio.sleep(0.6)  # the backoff after the failure
+    await sender.deliver_pending()
+    assert [status for _, status, _ in (await _statuses(db))[8:]] == ["sent", "sent"]
+    assert bot.delivered.count((1, "again")) >= 2  # sent again: at least once
