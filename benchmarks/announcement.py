@@ -40,10 +40,6 @@ class AnnouncementRun:
     def per_second(self) -> float:
         return (self.recipients - 1) / self.seconds if self.seconds > 0 else float("inf")
 
-    @property
-    def per_chat_broken(self) -> int:
-        return self.refused_per_chat
-
 
 class Copies:
     """Counts the copies of the announcement as they arrive."""

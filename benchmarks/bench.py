@@ -237,7 +237,7 @@ def _headlines(report: Report) -> None:
     ratio = tickets.per_second / echo.per_second
     p99, relay_p99, rss = latency.percentile(0.99), relay_latency.percentile(0.99), report.peak_rss_mb
     share = announced.per_second / TELEGRAM_PER_SECOND
-    broken = announced.per_chat_broken
+    broken = announced.refused_per_chat
     report.say("\nHeadline figures")
     report.say(f"echo baseline: {echo.per_second:,.0f} updates/s")
     report.say(f"ticket throughput: {tickets.per_second:,.0f} tickets/s")
