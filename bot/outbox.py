@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.html_split import CAPTION_LIMIT, split_html, visible_length
+from storage.prepared import Prepared
 from storage.schema import attachments, outbox, ticket_events
 
 
@@ -47,18 +48,26 @@ async def _insert(
     attachment_id: int | None = None,
     bulk: bool = False,
 ) -> int:
-    return await _inserted_id(
+    return await _INSERT.insert(
         conn,
-        outbox.insert().values(
-            chat_id=chat_id,
-            kind=kind,
-            payload=payload,
-            ticket_id=ticket_id,
-            created_at=now,
-            attachment_id=attachment_id,
-            bulk=bulk,
-        ),
+        chat_id=chat_id,
+        kind=kind,
+        payload=payload,
+        ticket_id=ticket_id,
+        created_at=now,
+        attachment_id=attachment_id,
+        bulk=bulk,
     )
+
+
+_INSERT = Prepared(
+    outbox.insert().values(
+        {
+            name: sa.bindparam(name)
+            for name in ("chat_id", "kind", "payload", "ticket_id", "created_at", "attachment_id", "bulk")
+        }
+    )
+)
 
 
 async def _inserted_id(conn: AsyncConnection, insert: sa.Insert) -> int:
@@ -191,34 +200,31 @@ class MessageRef:
 
 async def find_message(conn: AsyncConnection, chat_id: int, message_id: int) -> MessageRef | None:
     """The ticket a chat message belongs to: one the bot sent, or one the person sent into a ticket."""
-    sent = (
-        await conn.execute(
-            sa.select(outbox.c.ticket_id, outbox.c.payload).where(
-                outbox.c.chat_id == chat_id,
-                outbox.c.sent_message_id == message_id,
-                outbox.c.ticket_id.is_not(None),
-            )
-        )
-    ).first()
-    if sent is not None:
+    sent = await _SENT.first(conn, chat_id=chat_id, message_id=message_id)
+    if sent is not None and sent.ticket_id is not None:
         return MessageRef(sent.ticket_id, sent.payload.get("expects"))
-    received = (
-        await conn.execute(
-            sa.select(ticket_events.c.ticket_id).where(
-                ticket_events.c.chat_id == chat_id, ticket_events.c.message_id == message_id
-            )
-        )
-    ).first()
+    received = await _RECEIVED.first(conn, chat_id=chat_id, message_id=message_id)
     return MessageRef(received.ticket_id) if received is not None else None
+
+
+# A chat's message ids are unique: at most one row each.
+_SENT = Prepared(
+    sa.select(outbox.c.id, outbox.c.ticket_id, outbox.c.payload).where(
+        outbox.c.chat_id == sa.bindparam("chat_id"), outbox.c.sent_message_id == sa.bindparam("message_id")
+    )
+)
+_RECEIVED = Prepared(
+    sa.select(ticket_events.c.ticket_id).where(
+        ticket_events.c.chat_id == sa.bindparam("chat_id"),
+        ticket_events.c.message_id == sa.bindparam("message_id"),
+    )
+)
 
 
 async def row_of_card(conn: AsyncConnection, chat_id: int, message_id: int) -> int | None:
     """The outbox row that produced a message in a chat, e.g. the card whose button was pressed."""
-    return (
-        await conn.execute(
-            sa.select(outbox.c.id).where(outbox.c.chat_id == chat_id, outbox.c.sent_message_id == message_id)
-        )
-    ).scalar()
+    sent = await _SENT.first(conn, chat_id=chat_id, message_id=message_id)
+    return int(sent.id) if sent is not None else None
 
 
 @dataclass(frozen=True)
@@ -232,13 +238,7 @@ class SentMessage:
 
 async def sent_message(conn: AsyncConnection, chat_id: int, message_id: int) -> SentMessage | None:
     """The bot's message `message_id` in the chat, whether or not it belongs to a ticket."""
-    found = (
-        await conn.execute(
-            sa.select(outbox.c.id, outbox.c.ticket_id, outbox.c.payload).where(
-                outbox.c.chat_id == chat_id, outbox.c.sent_message_id == message_id
-            )
-        )
-    ).first()
+    found = await _SENT.first(conn, chat_id=chat_id, message_id=message_id)
     if found is None:
         return None
     return SentMessage(found.id, found.ticket_id, found.payload.get("expects"))

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage.prepared import Prepared, Record
 from storage.schema import clocks
 
 PENDING = "pending"
@@ -25,6 +26,27 @@ class DueClock:
     detail: dict[str, Any]
 
 
+_INSERT = Prepared(
+    clocks.insert().values(
+        estate_id=sa.bindparam("estate_id"),
+        ticket_id=sa.bindparam("ticket_id"),
+        kind=sa.bindparam("kind"),
+        due_at=sa.bindparam("due_at"),
+        set_at=sa.bindparam("now"),
+        detail=sa.bindparam("detail"),
+    )
+)
+_CANCEL = Prepared(
+    clocks.update()
+    .where(
+        clocks.c.ticket_id == sa.bindparam("ticket_id"),
+        clocks.c.kind == sa.bindparam("kind"),
+        clocks.c.status == PENDING,
+    )
+    .values(status="cancelled", settled_at=sa.bindparam("now"))
+)
+
+
 async def set_clock(
     conn: AsyncConnection,
     *,
@@ -38,27 +60,16 @@ async def set_clock(
     """Start a clock; a pending clock of the same kind on the same ticket is replaced, not doubled."""
     if ticket_id is not None:
         await cancel_clocks(conn, ticket_id, (kind,), now=now)
-    result = await conn.execute(
-        clocks.insert().values(
-            estate_id=estate_id,
-            ticket_id=ticket_id,
-            kind=kind,
-            due_at=due_at,
-            set_at=now,
-            detail=detail or {},
-        )
+    return await _INSERT.insert(
+        conn, estate_id=estate_id, ticket_id=ticket_id, kind=kind, due_at=due_at, now=now, detail=detail or {}
     )
-    return int(result.inserted_primary_key[0])  # type: ignore[index]
 
 
 async def cancel_clocks(
     conn: AsyncConnection, ticket_id: int, kinds: tuple[str, ...], *, now: datetime
 ) -> None:
-    await conn.execute(
-        clocks.update()
-        .where(clocks.c.ticket_id == ticket_id, clocks.c.kind.in_(kinds), clocks.c.status == PENDING)
-        .values(status="cancelled", settled_at=now)
-    )
+    for kind in kinds:  # each by the index of pending clocks per ticket and kind
+        await _CANCEL.run(conn, ticket_id=ticket_id, kind=kind, now=now)
 
 
 async def pending_kinds(conn: AsyncConnection, ticket_id: int) -> dict[str, datetime]:
@@ -70,16 +81,17 @@ async def pending_kinds(conn: AsyncConnection, ticket_id: int) -> dict[str, date
     return {row.kind: row.due_at for row in rows}
 
 
+_NEXT_DUE = Prepared(
+    sa.select(clocks)
+    .where(clocks.c.status == PENDING, clocks.c.due_at <= sa.bindparam("now"))
+    .order_by(clocks.c.due_at, clocks.c.id)
+    .limit(1)
+)
+
+
 async def next_due(conn: AsyncConnection, now: datetime) -> DueClock | None:
     """The earliest pending clock that is due, oldest first: clocks fire in the order they came due."""
-    row = (
-        await conn.execute(
-            sa.select(clocks)
-            .where(clocks.c.status == PENDING, clocks.c.due_at <= now)
-            .order_by(clocks.c.due_at, clocks.c.id)
-            .limit(1)
-        )
-    ).first()
+    row = await _NEXT_DUE.first(conn, now=now)
     return _due_clock(row) if row is not None else None
 
 
@@ -101,19 +113,20 @@ async def pending_estate_clock(conn: AsyncConnection, estate_id: int, kind: str)
     return _due_clock(row) if row is not None else None
 
 
-def _due_clock(row: Row[Any]) -> DueClock:
+def _due_clock(row: Row[Any] | Record) -> DueClock:
     return DueClock(row.id, row.estate_id, row.ticket_id, row.kind, row.due_at, dict(row.detail))
 
 
 async def earliest_pending(conn: AsyncConnection) -> datetime | None:
     """When the next clock comes due, if any is waiting."""
     # ORDER BY ... LIMIT 1 reads one entry of the pending clocks' index; min() would read them all.
-    earliest: datetime | None = (
-        await conn.execute(
-            sa.select(clocks.c.due_at).where(clocks.c.status == PENDING).order_by(clocks.c.due_at).limit(1)
-        )
-    ).scalar()
+    earliest: datetime | None = await _EARLIEST.scalar(conn)
     return earliest
+
+
+_EARLIEST = Prepared(
+    sa.select(clocks.c.due_at).where(clocks.c.status == PENDING).order_by(clocks.c.due_at).limit(1)
+)
 
 
 async def settle(conn: AsyncConnection, clock_id: int, status: str, *, now: datetime) -> bool:

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from storage import one_trip, updates
+from storage import inline, updates
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -106,7 +106,7 @@ class Database:
         if not await asyncio.to_thread(is_current, path):
             await asyncio.to_thread(migrate, path)
         engine = create_async_engine(
-            f"sqlite+aiosqlite:///{path}", async_creator=lambda: one_trip.connect(str(path))
+            f"sqlite+aiosqlite:///{path}", async_creator=lambda: inline.connect(str(path))
         )
         _configure(engine.sync_engine)
         return cls(engine)

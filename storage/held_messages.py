@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.model import Incoming
 from storage.clocks import PENDING
+from storage.prepared import Prepared
 from storage.schema import clocks, held_messages, ticket_events
 
 # The events that are a household member's request reaching the staff: a new ticket, or a message into one.
@@ -33,16 +34,18 @@ async def request_times(conn: AsyncConnection, person_id: int, since: datetime) 
 
     Read by the (actor_id, kind, at) index: only this person's requests are looked at.
     """
-    rows = await conn.execute(
-        sa.select(ticket_events.c.at)
-        .where(
-            ticket_events.c.kind.in_(REQUEST_EVENTS),
-            ticket_events.c.at > since,
-            ticket_events.c.actor_id == person_id,
-        )
-        .order_by(ticket_events.c.at)
+    return [row.at for row in await _REQUEST_TIMES.all(conn, person_id=person_id, since=since)]
+
+
+_REQUEST_TIMES = Prepared(
+    sa.select(ticket_events.c.at)
+    .where(
+        ticket_events.c.kind.in_(REQUEST_EVENTS),
+        ticket_events.c.at > sa.bindparam("since"),
+        ticket_events.c.actor_id == sa.bindparam("person_id"),
     )
-    return list(rows.scalars())
+    .order_by(ticket_events.c.at)
+)
 
 
 async def hold(conn: AsyncConnection, person_id: int, incoming: Incoming, received_at: datetime) -> int:
@@ -56,12 +59,14 @@ async def hold(conn: AsyncConnection, person_id: int, incoming: Incoming, receiv
 
 async def waiting_count(conn: AsyncConnection, person_id: int) -> int:
     """How many of the person's messages are held and not yet passed on."""
-    count = await conn.execute(
-        sa.select(sa.func.count()).where(
-            held_messages.c.person_id == person_id, held_messages.c.released_at.is_(None)
-        )
+    return int(await _WAITING_COUNT.scalar(conn, person_id=person_id))
+
+
+_WAITING_COUNT = Prepared(
+    sa.select(sa.func.count()).where(
+        held_messages.c.person_id == sa.bindparam("person_id"), held_messages.c.released_at.is_(None)
     )
-    return int(count.scalar_one())
+)
 
 
 async def oldest_waiting(conn: AsyncConnection, person_id: int, limit: int) -> list[HeldMessage]:

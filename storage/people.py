@@ -14,10 +14,11 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.model import Person, Role
+from storage.prepared import Prepared, Record
 from storage.schema import estates, people, teams
 
 
-def to_person(row: Row[Any]) -> Person:
+def to_person(row: Row[Any] | Record) -> Person:
     return Person(
         id=row.id,
         estate_id=row.estate_id,
@@ -35,10 +36,13 @@ def to_person(row: Row[Any]) -> Person:
     )
 
 
+_BY_TELEGRAM_ID = Prepared(
+    sa.select(people).where(people.c.telegram_id == sa.bindparam("telegram_id"), people.c.active)
+)
+
+
 async def person_by_telegram_id(conn: AsyncConnection, telegram_id: int) -> Person | None:
-    row = (
-        await conn.execute(sa.select(people).where(people.c.telegram_id == telegram_id, people.c.active))
-    ).first()
+    row = await _BY_TELEGRAM_ID.first(conn, telegram_id=telegram_id)
     return to_person(row) if row is not None else None
 
 
@@ -89,8 +93,13 @@ async def choose_language(conn: AsyncConnection, person_id: int, language: str, 
     )
 
 
+_BY_ID = Prepared(sa.select(people).where(people.c.id == sa.bindparam("person_id")))
+
+
 async def person_by_id(conn: AsyncConnection, person_id: int) -> Person:
-    row = (await conn.execute(sa.select(people).where(people.c.id == person_id))).one()
+    row = await _BY_ID.first(conn, person_id=person_id)
+    if row is None:
+        raise LookupError(f"no person {person_id}")
     return to_person(row)
 
 
@@ -100,31 +109,34 @@ async def people_by_ids(conn: AsyncConnection, ids: AbstractSet[int | None]) -> 
     return [to_person(row) for row in rows]
 
 
+_OWNER_OF_UNIT = Prepared(
+    sa.select(people)
+    .where(
+        people.c.estate_id == sa.bindparam("estate_id"),
+        people.c.role == Role.OWNER,
+        people.c.unit == sa.bindparam("unit"),
+        people.c.active,
+    )
+    .order_by(people.c.id)
+    .limit(1)
+)
+
+
 async def owner_of_unit(conn: AsyncConnection, estate_id: int, unit: str) -> Person | None:
-    row = (
-        await conn.execute(
-            sa.select(people)
-            .where(
-                people.c.estate_id == estate_id,
-                people.c.role == Role.OWNER,
-                people.c.unit == unit,
-                people.c.active,
-            )
-            .order_by(people.c.id)
-            .limit(1)
-        )
-    ).first()
+    row = await _OWNER_OF_UNIT.first(conn, estate_id=estate_id, unit=unit)
     return to_person(row) if row is not None else None
 
 
 async def butlers_of_team(conn: AsyncConnection, team_id: int) -> list[Person]:
     """The team's butlers, designated first butler first."""
-    rows = await conn.execute(
-        sa.select(people)
-        .where(people.c.team_id == team_id, people.c.role == Role.BUTLER, people.c.active)
-        .order_by(people.c.team_rank, people.c.id)
-    )
-    return [to_person(row) for row in rows]
+    return [to_person(row) for row in await _BUTLERS_OF_TEAM.all(conn, team_id=team_id)]
+
+
+_BUTLERS_OF_TEAM = Prepared(
+    sa.select(people)
+    .where(people.c.team_id == sa.bindparam("team_id"), people.c.role == Role.BUTLER, people.c.active)
+    .order_by(people.c.team_rank, people.c.id)
+)
 
 
 async def managers_of_estate(conn: AsyncConnection, estate_id: int) -> list[Person]:
@@ -149,7 +161,11 @@ async def butlers_of_estate(conn: AsyncConnection, estate_id: int) -> list[Perso
 async def team_name(conn: AsyncConnection, team_id: int | None) -> str | None:
     if team_id is None:
         return None
-    return (await conn.execute(sa.select(teams.c.name).where(teams.c.id == team_id))).scalar()
+    name: str | None = await _TEAM_NAME.scalar(conn, team_id=team_id)
+    return name
+
+
+_TEAM_NAME = Prepared(sa.select(teams.c.name).where(teams.c.id == sa.bindparam("team_id")))
 
 
 async def estate_timezone(conn: AsyncConnection, estate_id: int) -> str:

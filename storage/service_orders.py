@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.money import from_cents
 from storage.catalog import ServiceItem
+from storage.prepared import Prepared, Record
 from storage.schema import service_orders, service_quotes
 
 DRAFT, PLACED, CANCELLED = "draft", "placed", "cancelled"
@@ -83,7 +84,7 @@ class ServiceQuote:
         return from_cents(self.amount_cents)
 
 
-def _to_order(row: Row[Any]) -> ServiceOrder:
+def _to_order(row: Row[Any] | Record) -> ServiceOrder:
     return ServiceOrder(
         id=row.id,
         item_id=row.item_id,
@@ -117,13 +118,30 @@ def _to_quote(row: Row[Any]) -> ServiceQuote:
     )
 
 
-async def _order_where(conn: AsyncConnection, condition: sa.ColumnElement[bool]) -> ServiceOrder | None:
-    """The newest order that meets `condition`."""
-    row = (
-        await conn.execute(
-            sa.select(service_orders).where(condition).order_by(service_orders.c.id.desc()).limit(1)
-        )
-    ).first()
+def _newest_order_where(condition: sa.ColumnElement[bool]) -> Prepared:
+    return Prepared(sa.select(service_orders).where(condition).order_by(service_orders.c.id.desc()).limit(1))
+
+
+_BY_ID = _newest_order_where(service_orders.c.id == sa.bindparam("order_id"))
+_OF_TICKET = _newest_order_where(service_orders.c.ticket_id == sa.bindparam("ticket_id"))
+_DRAFT_ON = _newest_order_where(
+    sa.and_(
+        service_orders.c.draft_row == sa.bindparam("draft_row"),
+        service_orders.c.person_id == sa.bindparam("person_id"),
+        service_orders.c.status == DRAFT,
+    )
+)
+_LATEST_DRAFT = _newest_order_where(
+    sa.and_(
+        service_orders.c.person_id == sa.bindparam("person_id"),
+        service_orders.c.status == DRAFT,
+        service_orders.c.created_at >= sa.bindparam("since"),
+    )
+)
+
+
+async def _newest_order(conn: AsyncConnection, query: Prepared, **params: Any) -> ServiceOrder | None:
+    row = await query.first(conn, **params)
     return _to_order(row) if row is not None else None
 
 
@@ -152,35 +170,21 @@ async def add_draft(
 
 
 async def order_by_id(conn: AsyncConnection, order_id: int) -> ServiceOrder | None:
-    return await _order_where(conn, service_orders.c.id == order_id)
+    return await _newest_order(conn, _BY_ID, order_id=order_id)
 
 
 async def order_of_ticket(conn: AsyncConnection, ticket_id: int) -> ServiceOrder | None:
-    return await _order_where(conn, service_orders.c.ticket_id == ticket_id)
+    return await _newest_order(conn, _OF_TICKET, ticket_id=ticket_id)
 
 
 async def draft_on(conn: AsyncConnection, draft_row: int, person_id: int) -> ServiceOrder | None:
     """The draft already shown on this message, if any: a second press of Order must not make another."""
-    return await _order_where(
-        conn,
-        sa.and_(
-            service_orders.c.draft_row == draft_row,
-            service_orders.c.person_id == person_id,
-            service_orders.c.status == DRAFT,
-        ),
-    )
+    return await _newest_order(conn, _DRAFT_ON, draft_row=draft_row, person_id=person_id)
 
 
 async def latest_draft(conn: AsyncConnection, person_id: int, since: datetime) -> ServiceOrder | None:
     """The person's newest draft made since `since`: what a message sent without replying answers."""
-    return await _order_where(
-        conn,
-        sa.and_(
-            service_orders.c.person_id == person_id,
-            service_orders.c.status == DRAFT,
-            service_orders.c.created_at >= since,
-        ),
-    )
+    return await _newest_order(conn, _LATEST_DRAFT, person_id=person_id, since=since)
 
 
 async def settle_draft(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any
 
@@ -10,10 +11,11 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.model import IN_HAND_STATES, OPEN_STATES, Category, Ticket, TicketState
+from storage.prepared import Prepared, Record
 from storage.schema import follow_ups, people, teams, ticket_events, tickets
 
 
-def to_ticket(row: Row[Any]) -> Ticket:
+def to_ticket(row: Row[Any] | Record) -> Ticket:
     return Ticket(
         id=row.id,
         estate_id=row.estate_id,
@@ -56,32 +58,61 @@ async def had_a_hand_in(conn: AsyncConnection, ticket_id: int, person_id: int) -
     return bool((await conn.execute(sa.select(sa.or_(acted, followed)))).scalar())
 
 
+_BY_ID = Prepared(sa.select(tickets).where(tickets.c.id == sa.bindparam("ticket_id")))
+_HIGHEST_NUMBER = Prepared(
+    sa.select(sa.func.max(tickets.c.number)).where(tickets.c.estate_id == sa.bindparam("estate_id"))
+)
+# A new ticket names these; the rest start empty or at their defaults.
+_NEW_TICKET_COLUMNS = (
+    "estate_id",
+    "number",
+    "requester_id",
+    "owner_id",
+    "team_id",
+    "butler_id",
+    "category",
+    "state",
+    "summary",
+    "created_at",
+    "due_at",
+    "last_activity_at",
+)
+_INSERT = Prepared(tickets.insert().values({name: sa.bindparam(name) for name in _NEW_TICKET_COLUMNS}))
+
+
 async def ticket_by_id(conn: AsyncConnection, ticket_id: int) -> Ticket | None:
-    row = (await conn.execute(sa.select(tickets).where(tickets.c.id == ticket_id))).first()
+    row = await _BY_ID.first(conn, ticket_id=ticket_id)
     return to_ticket(row) if row is not None else None
 
 
 async def next_number(conn: AsyncConnection, estate_id: int) -> int:
     """The next ticket number of the estate; numbers start at 1001 so they read as ticket numbers."""
-    highest = (
-        await conn.execute(sa.select(sa.func.max(tickets.c.number)).where(tickets.c.estate_id == estate_id))
-    ).scalar()
+    highest = await _HIGHEST_NUMBER.scalar(conn, estate_id=estate_id)
     return int(highest or 1000) + 1
 
 
 async def insert_ticket(conn: AsyncConnection, **values: Any) -> Ticket:
-    result = await conn.execute(tickets.insert().values(**values))
-    ticket_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+    ticket_id = await _INSERT.insert(conn, **values)
     ticket = await ticket_by_id(conn, ticket_id)
     assert ticket is not None
     return ticket
 
 
 async def update_ticket(conn: AsyncConnection, ticket_id: int, **values: Any) -> Ticket:
-    await conn.execute(tickets.update().where(tickets.c.id == ticket_id).values(**values))
+    await _update_of(tuple(sorted(values))).run(conn, ticket_id=ticket_id, **values)
     ticket = await ticket_by_id(conn, ticket_id)
     assert ticket is not None
     return ticket
+
+
+@functools.cache
+def _update_of(columns: tuple[str, ...]) -> Prepared:
+    """The UPDATE of these columns, prepared the first time a decision changes them."""
+    return Prepared(
+        tickets.update()
+        .where(tickets.c.id == sa.bindparam("ticket_id"))
+        .values({name: sa.bindparam(name) for name in columns})
+    )
 
 
 async def add_event(
@@ -95,36 +126,46 @@ async def add_event(
     chat_id: int | None = None,
     message_id: int | None = None,
 ) -> None:
-    await conn.execute(
-        ticket_events.insert().values(
-            ticket_id=ticket_id,
-            kind=kind,
-            at=at,
-            actor_id=actor_id,
-            detail=detail or {},
-            chat_id=chat_id,
-            message_id=message_id,
-        )
+    await _ADD_EVENT.insert(
+        conn,
+        ticket_id=ticket_id,
+        kind=kind,
+        at=at,
+        actor_id=actor_id,
+        detail=detail or {},
+        chat_id=chat_id,
+        message_id=message_id,
     )
+
+
+_ADD_EVENT = Prepared(
+    ticket_events.insert().values(
+        {
+            name: sa.bindparam(name)
+            for name in ("ticket_id", "kind", "at", "actor_id", "detail", "chat_id", "message_id")
+        }
+    )
+)
 
 
 async def latest_open_ticket(
     conn: AsyncConnection, requester_id: int, active_since: datetime
 ) -> Ticket | None:
     """The requester's most recently active open ticket, if it was active since `active_since`."""
-    row = (
-        await conn.execute(
-            sa.select(tickets)
-            .where(
-                tickets.c.requester_id == requester_id,
-                tickets.c.state.in_(OPEN_STATES),
-                tickets.c.last_activity_at >= active_since,
-            )
-            .order_by(tickets.c.last_activity_at.desc(), tickets.c.id.desc())
-            .limit(1)
-        )
-    ).first()
+    row = await _LATEST_OPEN.first(conn, requester_id=requester_id, active_since=active_since)
     return to_ticket(row) if row is not None else None
+
+
+_LATEST_OPEN = Prepared(
+    sa.select(tickets)
+    .where(
+        tickets.c.requester_id == sa.bindparam("requester_id"),
+        tickets.c.state.in_(OPEN_STATES),
+        tickets.c.last_activity_at >= sa.bindparam("active_since"),
+    )
+    .order_by(tickets.c.last_activity_at.desc(), tickets.c.id.desc())
+    .limit(1)
+)
 
 
 async def tickets_of_requester(conn: AsyncConnection, requester_id: int, limit: int = 15) -> list[Ticket]:

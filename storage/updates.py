@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage.prepared import Prepared
 from storage.schema import updates
 
 RECEIVED, HANDLED, FAILED, REJECTED = "received", "handled", "failed", "rejected"
@@ -55,6 +56,13 @@ def in_hand() -> InHand | None:
     return _in_hand.get()
 
 
+_CLAIM = Prepared(
+    updates.update()
+    .where(updates.c.update_id == sa.bindparam("update_id"), updates.c.status == RECEIVED)
+    .values(status=HANDLED, handled_at=sa.bindparam("handled_at"), payload=None)
+)
+
+
 async def claim_in_hand(conn: AsyncConnection) -> bool:
     """Inside a write transaction: mark the update in hand as handled, or stop if that already happened.
 
@@ -63,12 +71,7 @@ async def claim_in_hand(conn: AsyncConnection) -> bool:
     current = _in_hand.get()
     if current is None or current.claimed:
         return False
-    result = await conn.execute(
-        updates.update()
-        .where(updates.c.update_id == current.update_id, updates.c.status == RECEIVED)
-        .values(status=HANDLED, handled_at=current.at, payload=None)
-    )
-    if result.rowcount == 0:
+    if not await _CLAIM.run(conn, update_id=current.update_id, handled_at=current.at):
         raise UpdateAlreadyHandled(current.update_id)
     current.claimed = True
     return True
@@ -79,6 +82,13 @@ def unclaim() -> None:
     current = _in_hand.get()
     if current is not None:
         current.claimed = False
+
+
+_STORE = Prepared(
+    sqlite_insert(updates)
+    .values({column.name: sa.bindparam(column.name) for column in updates.c})
+    .on_conflict_do_nothing(index_elements=[updates.c.update_id])
+)
 
 
 async def store(
@@ -93,20 +103,16 @@ async def store(
 
     A rejected update is kept without its payload: its id, so it is never taken for new, and why.
     """
-    statement = (
-        sqlite_insert(updates)
-        .values(
-            update_id=update_id,
-            received_at=now,
-            payload=None if rejected else payload,
-            status=REJECTED if rejected else RECEIVED,
-            error=rejected,
-            handled_at=now if rejected else None,
-        )
-        .on_conflict_do_nothing(index_elements=[updates.c.update_id])
+    stored = await _STORE.run(
+        conn,
+        update_id=update_id,
+        received_at=now,
+        payload=None if rejected else payload,
+        status=REJECTED if rejected else RECEIVED,
+        error=rejected,
+        handled_at=now if rejected else None,
     )
-    result = await conn.execute(statement)
-    return bool(result.rowcount)
+    return bool(stored)
 
 
 async def start_waiting_from(conn: AsyncConnection, telegram_id: int) -> bool:
@@ -123,15 +129,31 @@ async def start_waiting_from(conn: AsyncConnection, telegram_id: int) -> bool:
     return found.first() is not None
 
 
+_OLDEST_RECEIVED = Prepared(
+    sa.select(updates.c.update_id, updates.c.payload)
+    .where(updates.c.status == RECEIVED)
+    .order_by(updates.c.update_id)
+    .limit(sa.bindparam("limit"))
+)
+
+
 async def oldest_received(conn: AsyncConnection, limit: int) -> list[tuple[int, Any]]:
     """Up to `limit` stored updates not yet handled, oldest first."""
-    rows = await conn.execute(
-        sa.select(updates.c.update_id, updates.c.payload)
-        .where(updates.c.status == RECEIVED)
-        .order_by(updates.c.update_id)
-        .limit(limit)
-    )
+    rows = await _OLDEST_RECEIVED.all(conn, limit=limit)
     return [(int(row.update_id), row.payload) for row in rows]
+
+
+_SETTLE_FAILED = Prepared(
+    updates.update()
+    .where(updates.c.update_id == sa.bindparam("update_id"))
+    .values(
+        status=sa.bindparam("status"),
+        handled_at=sa.bindparam("at"),
+        error=sa.bindparam("error"),
+        payload=sa.bindparam("payload"),
+    )
+)
+_SETTLE = Prepared(_SETTLE_FAILED.statement.where(updates.c.status == RECEIVED))
 
 
 async def settle(
@@ -150,12 +172,12 @@ async def settle(
     rolled back; what committed was the apology) and keeps its content, `payload`, so that nothing a
     resident sent is lost.
     """
-    statement = updates.update().where(updates.c.update_id == update_id)
     if status == FAILED:
-        await conn.execute(statement.values(status=status, handled_at=now, error=error, payload=payload))
-        return
-    statement = statement.where(updates.c.status == RECEIVED)
-    await conn.execute(statement.values(status=status, handled_at=now, error=error, payload=None))
+        await _SETTLE_FAILED.run(
+            conn, update_id=update_id, status=status, at=now, error=error, payload=payload
+        )
+    else:
+        await _SETTLE.run(conn, update_id=update_id, status=status, at=now, error=error, payload=None)
 
 
 async def forget_before(conn: AsyncConnection, before: datetime) -> int:

@@ -1,0 +1,139 @@
+"""SQLite in the event loop's own thread; only what can wait goes to aiosqlite's thread.
+
+SQLite is a library, not a server: an indexed query takes microseconds, less than handing it to
+another thread and back (two wake-ups, and the GIL to win back while the loop is busy). Profiling the
+bot under load (`guanjia bench --profile`) showed those hand-overs costing more than the queries.
+So statements run right here, and aiosqlite's thread is kept for the three things that can take
+long: BEGIN IMMEDIATE (it may wait for another process's write lock, up to busy_timeout), COMMIT (the
+fsync) and ROLLBACK. Reads never wait in WAL mode, and a write inside a transaction already holds the
+lock. A statement is never run here while the same connection is busy in the thread: SQLAlchemy uses a
+connection for one thing at a time and awaits each.
+
+The cursor also fetches a statement's rows at once and gives SQLAlchemy the answers it asks for
+afterwards from memory. The connection is otherwise aiosqlite's own; SQLAlchemy gets it through
+`create_async_engine(..., async_creator=connect)`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import aiosqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+Description = tuple[tuple[Any, ...], ...] | None
+Outcome = tuple[Description, list[Any], int, int | None]
+
+WAITS_FOR_THE_LOCK = "BEGIN IMMEDIATE"
+
+
+def _execute(connection: sqlite3.Connection, sql: str, parameters: Sequence[Any]) -> Outcome:
+    """The statement, its rows and what SQLAlchemy reads from the cursor."""
+    cursor = connection.cursor()
+    try:
+        cursor.execute(sql, parameters)
+        rows = cursor.fetchall() if cursor.description else []
+        return cursor.description, rows, cursor.rowcount, cursor.lastrowid
+    finally:
+        cursor.close()
+
+
+def _execute_many(connection: sqlite3.Connection, sql: str, parameters: Sequence[Sequence[Any]]) -> Outcome:
+    cursor = connection.cursor()
+    try:
+        cursor.executemany(sql, parameters)
+        return cursor.description, [], cursor.rowcount, cursor.lastrowid
+    finally:
+        cursor.close()
+
+
+class InlineCursor:
+    """The async cursor SQLAlchemy's aiosqlite adapter expects."""
+
+    arraysize = 1
+
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._connection = connection
+        self.description: Description = None
+        self.rowcount = -1
+        self.lastrowid: int | None = None
+        self._rows: list[Any] = []
+
+    async def __aenter__(self) -> InlineCursor:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.close()
+
+    async def execute(self, sql: str, parameters: Sequence[Any] = ()) -> InlineCursor:
+        if sql.startswith(WAITS_FOR_THE_LOCK):
+            self._take(await self._in_thread(_execute, sql, parameters))
+        else:
+            self._take(_execute(self._connection._conn, sql, parameters))
+        return self
+
+    async def executemany(self, sql: str, parameters: Sequence[Sequence[Any]]) -> InlineCursor:
+        self._take(_execute_many(self._connection._conn, sql, parameters))
+        return self
+
+    async def _in_thread(self, statement: Callable[..., Outcome], sql: str, parameters: Any) -> Outcome:
+        # aiosqlite's own way into its thread (SQLAlchemy's adapter uses its internals too).
+        run: Callable[..., Awaitable[Outcome]] = self._connection._execute
+        return await run(statement, self._connection._conn, sql, parameters)
+
+    def _take(self, outcome: Outcome) -> None:
+        self.description, rows, self.rowcount, self.lastrowid = outcome
+        self._rows = rows
+
+    async def fetchone(self) -> Any:
+        return self._rows.pop(0) if self._rows else None
+
+    async def fetchmany(self, size: int | None = None) -> list[Any]:
+        count = self.arraysize if size is None else size
+        taken, self._rows = self._rows[:count], self._rows[count:]
+        return taken
+
+    async def fetchall(self) -> list[Any]:
+        taken, self._rows = self._rows, []
+        return taken
+
+    async def close(self) -> None:
+        self._rows = []
+
+
+class InlineConnection:
+    """aiosqlite's connection, whose cursors run here; commit, rollback and the rest are aiosqlite's."""
+
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._inner = connection
+
+    @property
+    def sqlite(self) -> sqlite3.Connection:
+        return self._inner._conn
+
+    def cursor(self) -> InlineCursor:
+        return InlineCursor(self._inner)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+async def connect(path: str) -> InlineConnection:
+    # Used from the loop's thread as well as aiosqlite's, never from both at once (see above).
+    connection = aiosqlite.connect(path, check_same_thread=False)
+    # As SQLAlchemy does for its own aiosqlite connections: a connection left open never keeps the
+    # process from exiting.
+    connection._thread.daemon = True
+    return InlineConnection(await connection)
+
+
+async def sqlite_handle(conn: AsyncConnection) -> sqlite3.Connection:
+    """The SQLite connection under `conn`, inside the transaction `conn` holds (begun now if not yet, as
+    SQLAlchemy would on its first statement), for statements run without SQLAlchemy (storage/prepared.py)."""
+    if not conn.in_transaction():
+        await conn.begin()
+    driver = conn.sync_connection.connection.driver_connection if conn.sync_connection else None
+    assert isinstance(driver, InlineConnection), "the engine was not opened by Database.open"
+    return driver.sqlite
