@@ -67,7 +67,15 @@ class Pacing:
     def wait_for(self, chat_id: int) -> float:
         """Seconds until a message to `chat_id` may go; 0 if it may go now."""
         now = self.now()
-        until = max(self._next_for_chat.get(chat_id, 0.0), self._all_held_until)
+        return max(0.0, self._next_for_chat.get(chat_id, 0.0) - now, self._overall_until(now) - now)
+
+    def wait_for_any(self) -> float:
+        """Seconds until a message to any chat may go, by the limits on the bot as a whole."""
+        now = self.now()
+        return max(0.0, self._overall_until(now) - now)
+
+    def _overall_until(self, now: float) -> float:
+        until = self._all_held_until
         per_second = self.limits.per_second
         if per_second is not None:
             window = 1.0 + self.limits.margin
@@ -75,7 +83,7 @@ class Pacing:
                 self._sent.popleft()
             if len(self._sent) >= per_second:
                 until = max(until, self._sent[-per_second] + window)
-        return max(0.0, until - now)
+        return until
 
     def sending(self, chat_id: int) -> None:
         """A message to `chat_id` goes now (wait_for said it may)."""

@@ -1,6 +1,11 @@
 """Delivering the outbox: pending rows to the Bot API, each marked sent once Telegram has taken it.
 
 Order within a chat is kept: a chat has at most one message on its way, and its rows go oldest first.
+The sender reads each pending row once, as it is committed, and keeps every chat's rows in memory
+until they are settled: deciding what goes next is then a look at memory, not a query over every
+pending row after every message. Committed rows appear in id order (SQLite has one writer at a time,
+and outbox rows are never deleted), so "the rows after the last one read" is all that is new, from this
+process or another (a CLI announcement).
 When a chat must wait (Telegram said retry_after, the network failed, or its limits say not yet), its
 later rows wait too, while other chats go on. Messages to different chats travel side by side, as fast
 as Telegram's limits allow (bot/pacing.py). Bulk rows (an announcement to many) go only after the chats
@@ -27,14 +32,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
 import logging
 import re
+from collections import deque
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 from telegram import (
     Bot,
@@ -53,11 +59,12 @@ from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, Re
 from bot.clock import Clock
 from bot.pacing import Backoff, Pacing, retry_after_seconds
 from storage.database import Database
+from storage.prepared import Prepared
 from storage.schema import attachments, outbox
 
 log = logging.getLogger(__name__)
 
-BATCH = 200  # chats looked at in one pass: the oldest pending row of each
+READ_AT_ONCE = 500  # new pending rows read in one look
 IDLE_POLL_SECONDS = 1.0
 NOT_YET_DELIVERABLE_SECONDS = 0.2
 MAX_ATTEMPTS = 1500
@@ -104,6 +111,14 @@ class OutboxSender:
         self._in_flight: set[int] = set()
         self._sending: set[asyncio.Task[None]] = set()
         self._recorded = asyncio.Condition()
+        # Every pending row read so far, per chat, oldest first.
+        self._waiting: dict[int, deque[_Row]] = {}
+        self._not_bulk: dict[int, int] = {}  # chat -> how many of its waiting rows are not bulk
+        # The chats whose next row may be sent, in the order they go: chats with anything but bulk
+        # waiting first, then by their oldest row. A heap of (only bulk waiting, oldest row, chat);
+        # an entry that no longer matches its chat (sent meanwhile, or no longer only bulk) is skipped.
+        self._next_up: list[tuple[bool, int, int]] = []
+        self._read_up_to = 0  # the highest outbox id read
         # Sends that finished and wait to be recorded as sent; see _mark_sent.
         self._unrecorded: list[_Sent] = []
         self._recording = asyncio.Lock()
@@ -176,55 +191,83 @@ class OutboxSender:
         Returns how many were started, and the seconds until the next waiting chat may go (None when
         no pending row waits for its time).
         """
-        # A chat on its way when the rows are read may be recorded as sent while they are read: its row
-        # as read would be stale, so it is left for the next pass (its settling wakes that pass).
-        busy = set(self._in_flight)
-        async with self._db.read() as conn:
-            # Chats with anything but bulk waiting (a ticket's card, an answer) go before chats with only
-            # bulk rows (an announcement to a thousand residents), so an announcement never holds up the
-            # service. A chat's own rows still go oldest first, bulk or not.
-            firsts = (
-                sa.select(
-                    sa.func.min(outbox.c.id).label("id"),
-                    sa.func.min(sa.cast(outbox.c.bulk, sa.Integer)).label("bulk"),
-                )
-                .where(outbox.c.status == "pending")
-                .group_by(outbox.c.chat_id)
-                .subquery()
-            )
-            rows = (
-                await conn.execute(
-                    sa.select(outbox)
-                    .join(firsts, firsts.c.id == outbox.c.id)
-                    .order_by(firsts.c.bulk, outbox.c.id)
-                    .limit(BATCH)
-                )
-            ).all()
+        await self._read_new_rows()
         started = 0
         wait: float | None = None
-        for row in rows:
-            if row.chat_id in self._in_flight:
-                continue  # its settling wakes the next pass
-            if row.chat_id in busy:
-                wait = 0.0  # settled while the rows were read: look again at once
-                continue
-            if len(self._sending) >= self._pacing.limits.in_flight:
-                break  # a send settling wakes the next pass
-            seconds = self._pacing.wait_for(row.chat_id)
+        must_wait: list[tuple[bool, int, int]] = []
+        # Chats with anything but bulk waiting (a ticket's card, an answer) go before chats with only
+        # bulk rows (an announcement to a thousand residents), so an announcement never holds up the
+        # service. A chat's own rows still go oldest first, bulk or not.
+        while self._next_up and len(self._sending) < self._pacing.limits.in_flight:
+            overall = self._pacing.wait_for_any()
+            if overall > 0:  # the bot as a whole must wait: no chat may go before then
+                wait = overall
+                break
+            entry = heapq.heappop(self._next_up)
+            if entry != self._entry_of(chat_id := entry[2]):
+                continue  # stale: the chat's row went, or it is on its way
+            seconds = self._pacing.wait_for(chat_id)
             if seconds > 0:
                 wait = seconds if wait is None else min(wait, seconds)
+                must_wait.append(entry)
                 continue
-            self._pacing.sending(row.chat_id)
-            self._in_flight.add(row.chat_id)
+            row = self._waiting[chat_id][0]
+            self._pacing.sending(chat_id)
+            self._in_flight.add(chat_id)
             task = asyncio.create_task(self._deliver(row), name=f"outbox-{row.id}")
             self._sending.add(task)
             task.add_done_callback(self._sending.discard)
             started += 1
+        for entry in must_wait:
+            heapq.heappush(self._next_up, entry)
         return started, wait
 
-    async def _deliver(self, row: Row[Any]) -> None:
+    async def _read_new_rows(self) -> None:
+        """Take in the rows committed since the last look."""
+        while True:
+            async with self._db.read() as conn:
+                rows = await _PENDING_AFTER.all(conn, after=self._read_up_to)
+            for row in rows:
+                self._take_in(_Row.of(row))
+            if len(rows) < READ_AT_ONCE:
+                return
+
+    def _take_in(self, row: _Row) -> None:
+        self._read_up_to = max(self._read_up_to, row.id)
+        rows = self._waiting.setdefault(row.chat_id, deque())
+        rows.append(row)
+        if not row.bulk:
+            self._not_bulk[row.chat_id] = self._not_bulk.get(row.chat_id, 0) + 1
+        if len(rows) == 1 or (not row.bulk and self._not_bulk[row.chat_id] == 1):
+            self._queue_next(row.chat_id)  # its first row, or its first that is not bulk
+
+    def _entry_of(self, chat_id: int) -> tuple[bool, int, int] | None:
+        """The chat's place among those whose next row may go; None if it has none, or one on its way."""
+        rows = self._waiting.get(chat_id)
+        if not rows or chat_id in self._in_flight:
+            return None
+        return (chat_id not in self._not_bulk, rows[0].id, chat_id)
+
+    def _queue_next(self, chat_id: int) -> None:
+        entry = self._entry_of(chat_id)
+        if entry is not None:
+            heapq.heappush(self._next_up, entry)
+
+    def _settled(self, row: _Row) -> None:
+        """The row was recorded sent, or given up: the chat's next row (if any) comes up."""
+        rows = self._waiting[row.chat_id]
+        rows.popleft()
+        if not row.bulk:
+            self._not_bulk[row.chat_id] -= 1
+            if self._not_bulk[row.chat_id] == 0:
+                del self._not_bulk[row.chat_id]
+        if not rows:
+            del self._waiting[row.chat_id]
+
+    async def _deliver(self, row: _Row) -> None:
         try:
-            await self._deliver_and_record(row)
+            if await self._deliver_and_record(row):
+                self._settled(row)
         except Exception as error:  # a bug, or the database failing to record: try again later
             log.exception("outbox row %s could not be delivered", row.id)
             self._pacing.hold(row.chat_id, self._backoff.seconds(row.attempts + 1))
@@ -232,50 +275,50 @@ class OutboxSender:
                 await self._retry_later(row, f"error: {error!r}")
         finally:
             self._in_flight.discard(row.chat_id)
+            self._queue_next(row.chat_id)
             async with self._recorded:
                 self._recorded.notify_all()
             self._wake.set()
 
-    async def _deliver_and_record(self, row: Row[Any]) -> None:
+    async def _deliver_and_record(self, row: _Row) -> bool:
+        """Send the row and record how it went: True if it is settled (sent, or given up for good)."""
         try:
             message_id = await self._call(row)
         except _NotYetDeliverable:
             self._pacing.hold(row.chat_id, NOT_YET_DELIVERABLE_SECONDS)
-            return
+            return False
         except RetryAfter as error:
             seconds = retry_after_seconds(error)
             self._pacing.told_to_wait(row.chat_id, seconds)
-            await self._failed(row, f"429 retry after {seconds:g}s", waiting=True)
-            return
+            return await self._failed(row, f"429 retry after {seconds:g}s", waiting=True)
         except Forbidden as error:
             log.info("outbox row %s: chat %s refuses the bot: %s", row.id, row.chat_id, error.message)
             await self._give_up(row, f"unreachable: {error.message}", refused=True)
-            return
+            return True
         except BadRequest as error:
             if "message is not modified" in error.message.lower():
                 await self._mark_sent(row, None)
-                return
+                return True
             log.error("outbox row %s refused by the Bot API: %s", row.id, error.message)
             await self._give_up(row, error.message)
-            return
+            return True
         except NetworkError as error:
             if _UNPARSED_REFUSAL.match(error.message):
                 log.error("outbox row %s refused by the Bot API: %s", row.id, error.message)
                 await self._give_up(row, error.message)
-                return
-            await self._failed(row, f"network: {error.message}")
-            return
+                return True
+            return await self._failed(row, f"network: {error.message}")
         except InvalidToken as error:
             log.error("the Bot API does not accept the bot's token; outbox row %s waits", row.id)
-            await self._failed(row, f"token: {error.message}")
-            return
+            return await self._failed(row, f"token: {error.message}")
         except TelegramError as error:
             log.error("outbox row %s refused by the Bot API: %s", row.id, error.message)
             await self._give_up(row, error.message)
-            return
+            return True
         await self._mark_sent(row, message_id)
+        return True
 
-    async def _call(self, row: Row[Any]) -> int | None:
+    async def _call(self, row: _Row) -> int | None:
         payload: dict[str, Any] = row.payload
         if row.kind == "send_text":
             markup: InlineKeyboardMarkup | ForceReply | None = _markup(payload.get("buttons"))
@@ -332,7 +375,7 @@ class OutboxSender:
             return None
         raise TelegramError(f"unknown outbox kind {row.kind!r}")
 
-    async def _send_file(self, row: Row[Any]) -> int:
+    async def _send_file(self, row: _Row) -> int:
         async with self._db.read() as conn:
             stored = (
                 await conn.execute(
@@ -380,7 +423,7 @@ class OutboxSender:
             raise _NotYetDeliverable()
         return int(target.sent_message_id) if target.sent_message_id is not None else None
 
-    async def _mark_sent(self, row: Row[Any], message_id: int | None) -> None:
+    async def _mark_sent(self, row: _Row, message_id: int | None) -> None:
         """Record that Telegram took the message. Sends finishing while a record is being written are
         recorded together next, in one transaction: under load, one fsync for many messages instead of
         one each. Returns once this row's record is committed (raises if that transaction failed)."""
@@ -396,17 +439,16 @@ class OutboxSender:
         """One transaction for the batch; a failure reaches every row's sender through its future."""
         try:
             async with self._db.begin() as conn:
-                await conn.execute(
-                    outbox.update()
-                    .where(outbox.c.id == sa.bindparam("row_id"))
-                    .values(
-                        status="sent",
-                        sent_at=self._clock.now(),
-                        sent_message_id=sa.bindparam("message_id_"),
-                        attempts=sa.bindparam("attempts_"),
-                    ),
+                now = self._clock.now()
+                await _RECORD_SENT.run_many(
+                    conn,
                     [
-                        {"row_id": s.row.id, "message_id_": s.message_id, "attempts_": s.row.attempts + 1}
+                        {
+                            "row_id": s.row.id,
+                            "message_id": s.message_id,
+                            "attempts": s.row.attempts + 1,
+                            "at": now,
+                        }
                         for s in batch
                     ],
                 )
@@ -425,7 +467,7 @@ class OutboxSender:
         for s in batch:
             s.recorded.set_result(None)
 
-    async def _give_up(self, row: Row[Any], reason: str, *, refused: bool = False) -> None:
+    async def _give_up(self, row: _Row, reason: str, *, refused: bool = False) -> None:
         async with self._db.begin() as conn:
             await conn.execute(
                 outbox.update()
@@ -436,28 +478,30 @@ class OutboxSender:
             if refused and self._recipients is not None:
                 await self._recipients.refused(conn, row.chat_id, row.ticket_id)
 
-    async def _failed(self, row: Row[Any], reason: str, *, waiting: bool = False) -> None:
+    async def _failed(self, row: _Row, reason: str, *, waiting: bool = False) -> bool:
         """A try that may succeed later: its chat waits out the backoff (unless Telegram already said how
-        long, `waiting`), or after MAX_ATTEMPTS the row is given up."""
+        long, `waiting`), or after MAX_ATTEMPTS the row is given up (True: it is settled)."""
         attempts = row.attempts + 1
         if attempts >= MAX_ATTEMPTS:
             log.error("outbox row %s given up after %s attempts: %s", row.id, attempts, reason)
             await self._give_up(row, reason)
-            return
+            return True
         if not waiting:
             self._pacing.hold(row.chat_id, self._backoff.seconds(attempts))
         await self._retry_later(row, reason)
+        return False
 
-    async def _retry_later(self, row: Row[Any], reason: str) -> None:
+    async def _retry_later(self, row: _Row, reason: str) -> None:
         async with self._db.begin() as conn:
             await conn.execute(
                 outbox.update()
                 .where(outbox.c.id == row.id)
                 .values(last_error=reason, attempts=row.attempts + 1)
             )
+        row.attempts += 1
 
 
-async def _release_attachment(conn: AsyncConnection, row: Row[Any]) -> None:
+async def _release_attachment(conn: AsyncConnection, row: _Row) -> None:
     """A file's bytes are dropped once no message still waits to carry them: exports can be large."""
     if row.attachment_id is None:
         return
@@ -473,12 +517,56 @@ async def _release_attachment(conn: AsyncConnection, row: Row[Any]) -> None:
 
 NEVER_DELIVERED = "message to edit was never delivered"
 
+_PENDING_AFTER = Prepared(
+    sa.select(outbox)
+    .where(outbox.c.status == "pending", outbox.c.id > sa.bindparam("after"))
+    .order_by(outbox.c.id)
+    .limit(READ_AT_ONCE)
+)
+_RECORD_SENT = Prepared(
+    outbox.update()
+    .where(outbox.c.id == sa.bindparam("row_id"))
+    .values(
+        status="sent",
+        sent_at=sa.bindparam("at"),
+        sent_message_id=sa.bindparam("message_id"),
+        attempts=sa.bindparam("attempts"),
+    )
+)
+
+
+@dataclass(eq=False)
+class _Row:
+    """A pending outbox row as the sender keeps it until it is settled."""
+
+    id: int
+    chat_id: int
+    kind: str
+    payload: dict[str, Any]
+    ticket_id: int | None
+    attachment_id: int | None
+    bulk: bool
+    attempts: int  # tries so far, kept in step with the row's own count
+
+    @classmethod
+    def of(cls, row: Any) -> _Row:
+        return cls(
+            row.id,
+            row.chat_id,
+            row.kind,
+            row.payload,
+            row.ticket_id,
+            row.attachment_id,
+            row.bulk,
+            row.attempts,
+        )
+
 
 @dataclass(eq=False)
 class _Sent:
     """A message Telegram took, waiting for its row to be recorded as sent."""
 
-    row: Row[Any]
+    row: _Row
     message_id: int | None
     recorded: asyncio.Future[None] = field(repr=False)
 
