@@ -45,7 +45,7 @@ from benchmarks.load import (
     measure,
     relayed,
 )
-from benchmarks.processes import bot_process
+from benchmarks.processes import BotProcess, bot_process
 from benchmarks.profile import sampled, summary
 from bot.config import Config
 from bot.sandbox import BotApiSandbox
@@ -141,11 +141,14 @@ async def _echo(sandbox: BotApiSandbox, estate: Estate, sizes: Sizes, workdir: P
     watch = Watch(frozenset())
     sandbox.watch(watch)
     messages = [Sent(r, f"#E{n}", f"#E{n} 你好") for n, r in enumerate(estate.residents[: sizes.echoes])]
-    async with bot_process("echo bot", "benchmarks.echo_bot", [], sandbox, TOKEN, workdir / "echo.log"):
-        report.echo = await measure(sandbox, watch, messages, echoed)
+    async with bot_process(
+        "echo bot", "benchmarks.echo_bot", [], sandbox, TOKEN, workdir / "echo.log"
+    ) as bot:
+        report.echo = await measure(sandbox, watch, messages, echoed, bot=bot)
         await sandbox.wait_idle(timeout=30)  # its last offset confirmed: nothing left for Guanjia
     sandbox.unwatch(watch)
     report.say(f"   {report.echo.per_second:,.0f} updates/s ({_count(report.echo)})")
+    report.say(f"   {_cpu(report.echo, 'an update')}")
 
 
 async def _guanjia(
@@ -158,7 +161,7 @@ async def _guanjia(
     async with bot_process("Guanjia", "benchmarks.bot_process", args, sandbox, TOKEN, log) as bot:
         raw = workdir / "profile.raw"
         async with sampled(bot.pid, raw) if profile else contextlib.nullcontext():
-            await _load(sandbox, watch, estate, sizes, report)
+            await _load(sandbox, watch, estate, sizes, report, bot)
         if profile:
             text = await asyncio.to_thread(summary, raw)
             await asyncio.to_thread(profile.write_text, text, encoding="utf-8")
@@ -171,25 +174,29 @@ async def _guanjia(
     )
 
 
-async def _load(sandbox: BotApiSandbox, watch: Watch, estate: Estate, sizes: Sizes, report: Report) -> None:
+async def _load(
+    sandbox: BotApiSandbox, watch: Watch, estate: Estate, sizes: Sizes, report: Report, bot: BotProcess
+) -> None:
     """Phases 2 to 4: new requests at once and steadily, then follow-ups inside them the same ways."""
     active = estate.residents[: sizes.residents]
     steady = estate.residents[sizes.residents : sizes.residents + sizes.steady]
     report.say(f"\n2. New requests: {len(active):,} residents in {sizes.teams} teams, all at once")
     requests = [Sent(r, f"#R{n}", f"#R{n} {REQUEST}") for n, r in enumerate(active)]
-    report.tickets = await measure(sandbox, watch, requests, card_and_answer)
+    report.tickets = await measure(sandbox, watch, requests, card_and_answer, bot=bot)
     report.say(
         f"   {report.tickets.per_second:,.0f} tickets/s, the resident answered and the butler's card"
         f" delivered ({_count(report.tickets)})"
     )
+    report.say(f"   {_cpu(report.tickets, 'a ticket')}")
     report.say(f"\n3. Latency: {len(steady)} new requests at {sizes.steady_rate:g}/s, handed out → card")
     later = [Sent(r, f"#R{n}", f"#R{n} {REQUEST}") for n, r in enumerate(steady, start=len(active))]
     report.ticket_latency = await measure(sandbox, watch, later, card_and_answer, sizes.steady_rate)
     report.say(f"   {_percentiles(report.ticket_latency)}")
 
     report.say(f"\n4. Follow-ups inside those tickets: {len(active):,} at once")
-    report.relays = await measure(sandbox, watch, _follow_ups(watch, requests), relayed)
+    report.relays = await measure(sandbox, watch, _follow_ups(watch, requests), relayed, bot=bot)
     report.say(f"   {report.relays.per_second:,.0f} relays/s to the butler ({_count(report.relays)})")
+    report.say(f"   {_cpu(report.relays, 'a relay')}")
     report.say(f"   and {len(steady)} at {sizes.steady_rate:g}/s, handed out → relayed to the butler")
     report.relay_latency = await measure(
         sandbox, watch, _follow_ups(watch, later), relayed, sizes.steady_rate
@@ -209,6 +216,11 @@ def _follow_ups(watch: Watch, requests: Sequence[Sent]) -> list[Sent]:
 
 def _count(figures: Figures) -> str:
     return f"{figures.count:,} in {figures.seconds:.2f}s"
+
+
+def _cpu(figures: Figures, each: str) -> str:
+    bot, driver = figures.cpu_ms_each()
+    return f"CPU time for {each}: the bot {bot:.1f} ms; the sandbox with the residents {driver:.1f} ms"
 
 
 def _percentiles(figures: Figures) -> str:

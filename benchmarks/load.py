@@ -12,10 +12,12 @@ import asyncio
 import random
 import re
 import statistics
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from benchmarks.processes import BotProcess
 from bot.sandbox import BotApiSandbox
 from bot.sandbox.models import ChatMessage
 
@@ -74,6 +76,12 @@ class Figures:
     count: int
     seconds: float
     latencies_ms: list[float]
+    bot_cpu_seconds: float = 0.0  # the bot process's CPU time while it was under this load
+    driver_cpu_seconds: float = 0.0  # this process's: the sandbox and the people writing
+
+    def cpu_ms_each(self) -> tuple[float, float]:
+        """CPU milliseconds per message: the bot's, and the sandbox's with the people's."""
+        return 1000 * self.bot_cpu_seconds / self.count, 1000 * self.driver_cpu_seconds / self.count
 
     @property
     def per_second(self) -> float:
@@ -149,8 +157,11 @@ async def measure(
     messages: Sequence[Sent],
     arrived: Callable[[Watch, str], float | None],
     per_second: float | None = None,
+    bot: BotProcess | None = None,
 ) -> Figures:
-    """Send `messages` (a burst, or steadily at `per_second`) and time them until all have arrived."""
+    """Send `messages` (a burst, or steadily at `per_second`) and time them until all have arrived;
+    with `bot`, the CPU time it and this process used meanwhile."""
+    bot_cpu, driver_cpu = bot.cpu_seconds() if bot else 0.0, time.process_time()
     if per_second is None:
         await burst(sandbox, watch, messages)
     else:
@@ -161,4 +172,10 @@ async def measure(
     # The latency is to the butler's card or relay (or, for the echo, to the echo itself).
     reached = [watch.to_staff_at.get(mark, end) for mark, end in zip(marks, done, strict=True)]
     latencies = [(end - start) * 1000 for start, end in zip(started, reached, strict=True)]
-    return Figures(len(marks), max(done) - min(started), latencies)
+    return Figures(
+        len(marks),
+        max(done) - min(started),
+        latencies,
+        bot_cpu_seconds=bot.cpu_seconds() - bot_cpu if bot else 0.0,
+        driver_cpu_seconds=time.process_time() - driver_cpu,
+    )

@@ -33,6 +33,12 @@ class BotProcess:
                 return int(line.split()[1]) / 1024
         raise RuntimeError("no VmHWM in /proc: peak memory is measured on Linux only")
 
+    def cpu_seconds(self) -> float:
+        """CPU time the process has used so far, all its threads, user and system (Linux: /proc)."""
+        fields = Path(f"/proc/{self._process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        user, system = int(fields[11]), int(fields[12])  # utime and stime, the 14th and 15th fields
+        return (user + system) / os.sysconf("SC_CLK_TCK")
+
     async def wait_polling(self, sandbox: BotApiSandbox, since: int) -> None:
         """Until the bot asks for updates (it is up), or fail with the end of its log if it died."""
         loop = asyncio.get_running_loop()

@@ -42,6 +42,8 @@ def _tokenize(html: str) -> list[_Token]:
 
 
 def split_html(html: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    if visible_length(html) <= limit:  # tags and entities only ever shorten what is seen
+        return [html]
     tokens = _tokenize(html)
     parts: list[str] = []
     start = 0

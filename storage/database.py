@@ -25,7 +25,7 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={inline.BUSY_TIMEOUT_MS}")
     cursor.close()
 
 
@@ -98,6 +98,10 @@ class Database:
         # load, a ticket's card waited hundreds of milliseconds for the sender's bookkeeping. Decisions
         # queue here in order instead, and the busy handler is left for other processes (a CLI import).
         self._one_writer = asyncio.Lock()
+        # Connections are kept open between transactions: taking one from SQLAlchemy's pool and giving
+        # it back (which rolls it back once more) cost more than most transactions do.
+        self._writer: AsyncConnection | None = None
+        self._idle_readers: list[AsyncConnection] = []
 
     @classmethod
     async def open(cls, path: Path) -> Database:
@@ -119,21 +123,55 @@ class Database:
         so a decision and "this update is done" commit together (storage/updates.py).
         """
         claimed_here = False
-        try:
-            async with self._one_writer, self.engine.begin() as conn:
-                claimed_here = await updates.claim_in_hand(conn)
-                yield conn
-        except BaseException:
-            if claimed_here:
-                updates.unclaim()
-            raise
+        async with self._one_writer:
+            if self._writer is None:
+                self._writer = await self.engine.connect()
+            conn = self._writer
+            try:
+                async with conn.begin():
+                    claimed_here = await updates.claim_in_hand(conn)
+                    yield conn
+            except BaseException:
+                if claimed_here:
+                    updates.unclaim()
+                if conn.in_transaction() or conn.invalidated:  # cut off half-way: start afresh
+                    self._writer = None
+                    await _close_quietly(conn)
+                raise
 
-    def read(self) -> contextlib.AbstractAsyncContextManager[AsyncConnection]:
+    @contextlib.asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
         """A connection for looking only: it never waits for, or holds up, a decision being written."""
-        return self._reader.connect()
+        conn = self._idle_readers.pop() if self._idle_readers else await self._reader.connect()
+        try:
+            yield conn
+        except BaseException:
+            await _close_quietly(conn)
+            raise
+        # Its snapshot ends here, so that the next reader sees what was committed since.
+        try:
+            await conn.rollback()
+        except BaseException:
+            await _close_quietly(conn)
+            raise
+        if len(self._idle_readers) < KEEP_READERS:
+            self._idle_readers.append(conn)
+        else:
+            await conn.close()
 
     async def close(self) -> None:
+        for conn in [*self._idle_readers, *([self._writer] if self._writer else [])]:
+            await _close_quietly(conn)
+        self._idle_readers, self._writer = [], None
         await self.engine.dispose()
+
+
+KEEP_READERS = 4  # readers kept open: as many as are ever reading at once in practice
+
+
+async def _close_quietly(conn: AsyncConnection) -> None:
+    with contextlib.suppress(Exception):
+        await asyncio.shield(conn.close())
 
 
 __all__ = ["AsyncConnection", "Database", "migrate", "schema_version"]

@@ -3,11 +3,12 @@
 SQLite is a library, not a server: an indexed query takes microseconds, less than handing it to
 another thread and back (two wake-ups, and the GIL to win back while the loop is busy). Profiling the
 bot under load (`guanjia bench --profile`) showed those hand-overs costing more than the queries.
-So statements run right here, and aiosqlite's thread is kept for the three things that can take
-long: BEGIN IMMEDIATE (it may wait for another process's write lock, up to busy_timeout), COMMIT (the
-fsync) and ROLLBACK. Reads never wait in WAL mode, and a write inside a transaction already holds the
-lock. A statement is never run here while the same connection is busy in the thread: SQLAlchemy uses a
-connection for one thing at a time and awaits each.
+So statements run right here, and aiosqlite's thread is kept for what can take long: COMMIT (the
+fsync), and BEGIN IMMEDIATE when another process (a CLI import) holds the write lock, to wait for it up
+to busy_timeout; when the lock is free, as it nearly always is, it is taken right here. Reads never
+wait in WAL mode, and a write inside a transaction already holds the lock. A statement is never run here
+while the same connection is busy in the thread: SQLAlchemy uses a connection for one thing at a time
+and awaits each.
 
 The cursor also fetches a statement's rows at once and gives SQLAlchemy the answers it asks for
 afterwards from memory. The connection is otherwise aiosqlite's own; SQLAlchemy gets it through
@@ -27,6 +28,21 @@ Description = tuple[tuple[Any, ...], ...] | None
 Outcome = tuple[Description, list[Any], int, int | None]
 
 WAITS_FOR_THE_LOCK = "BEGIN IMMEDIATE"
+BUSY_TIMEOUT_MS = 10_000  # how long a transaction waits for another process's write lock
+
+
+def _lock_if_free(connection: sqlite3.Connection, sql: str) -> bool:
+    """Begin the transaction here if the write lock is free, as it nearly always is: True if begun."""
+    connection.execute("PRAGMA busy_timeout=0")
+    try:
+        connection.execute(sql)
+        return True
+    except sqlite3.OperationalError as error:
+        if "locked" not in str(error) and "busy" not in str(error):
+            raise
+        return False
+    finally:
+        connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
 
 
 def _execute(connection: sqlite3.Connection, sql: str, parameters: Sequence[Any]) -> Outcome:
@@ -68,10 +84,12 @@ class InlineCursor:
         await self.close()
 
     async def execute(self, sql: str, parameters: Sequence[Any] = ()) -> InlineCursor:
-        if sql.startswith(WAITS_FOR_THE_LOCK):
+        connection = self._connection._conn
+        if not sql.startswith(WAITS_FOR_THE_LOCK):
+            self._take(_execute(connection, sql, parameters))
+        elif not _lock_if_free(connection, sql):
+            # Another process holds the write lock: wait for it over there, up to busy_timeout.
             self._take(await self._in_thread(_execute, sql, parameters))
-        else:
-            self._take(_execute(self._connection._conn, sql, parameters))
         return self
 
     async def executemany(self, sql: str, parameters: Sequence[Sequence[Any]]) -> InlineCursor:
@@ -115,6 +133,11 @@ class InlineConnection:
 
     def cursor(self) -> InlineCursor:
         return InlineCursor(self._inner)
+
+    async def rollback(self) -> None:
+        # Nothing to wait for: it only drops what this connection wrote, and SQLAlchemy's pool rolls
+        # back every connection it takes back, so this runs after every read.
+        self.sqlite.rollback()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
