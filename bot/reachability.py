@@ -47,17 +47,21 @@ class Reachability:
             await self._notify.tell(conn, someone, "person_unreachable", who=person, ticket=ticket)
         return True
 
-    async def reached(self, conn: AsyncConnection, chat_ids: Collection[int]) -> None:
-        """Messages to `chat_ids` were delivered: whoever of them was unreachable until now is not."""
+    async def reached(self, conn: AsyncConnection, chat_ids: Collection[int]) -> bool:
+        """Messages to `chat_ids` were delivered: whoever of them was unreachable until now is not.
+        True if someone was told so."""
         suspects = await self._may_be_unreachable(conn)
         if suspects.isdisjoint(chat_ids):
-            return
+            return False
+        told = False
         for person in await people_queries.unreachable_among(conn, suspects.intersection(chat_ids)):
             if not await people_queries.mark_reachable(conn, person.id):
                 continue
             if person.active:
                 for someone in await self._who_can_help(conn, person, None):
                     await self._notify.tell(conn, someone, "person_reachable_again", who=person)
+                    told = True
+        return told
 
     async def _may_be_unreachable(self, conn: AsyncConnection) -> set[int]:
         if self._suspects is None:

@@ -84,7 +84,7 @@ class Recipients(Protocol):
 
     async def refused(self, conn: AsyncConnection, chat_id: int, ticket_id: int | None) -> bool: ...
 
-    async def reached(self, conn: AsyncConnection, chat_ids: Collection[int]) -> None: ...
+    async def reached(self, conn: AsyncConnection, chat_ids: Collection[int]) -> bool: ...
 
 
 class OutboxSender:
@@ -119,6 +119,10 @@ class OutboxSender:
         # an entry that no longer matches its chat (sent meanwhile, or no longer only bulk) is skipped.
         self._next_up: list[tuple[bool, int, int]] = []
         self._read_up_to = 0  # the highest outbox id read
+        # Rows may have been committed since the last look: wake() says so; rows that another process
+        # (a CLI announcement) committed are found by looking at least every IDLE_POLL_SECONDS anyway.
+        self._unread = True
+        self._next_look = 0.0
         # Sends that finished and wait to be recorded as sent; see _mark_sent.
         self._unrecorded: list[_Sent] = []
         self._recording = asyncio.Lock()
@@ -128,6 +132,7 @@ class OutboxSender:
 
     def wake(self) -> None:
         """Something was just committed to the outbox: deliver it now rather than at the next poll."""
+        self._unread = True
         self._wake.set()
 
     async def until_recorded(self, chat_id: int, timeout: float = 5.0) -> None:
@@ -157,6 +162,7 @@ class OutboxSender:
 
     async def _drain(self, grace: float) -> int:
         """Deliver until nothing is left that may go within `grace` seconds, and nothing is on its way."""
+        self._unread = True
         deadline = self._pacing.now() + grace
         tried = 0
         while True:
@@ -191,7 +197,8 @@ class OutboxSender:
         Returns how many were started, and the seconds until the next waiting chat may go (None when
         no pending row waits for its time).
         """
-        await self._read_new_rows()
+        if self._unread or self._pacing.now() >= self._next_look:
+            await self._read_new_rows()
         started = 0
         wait: float | None = None
         must_wait: list[tuple[bool, int, int]] = []
@@ -224,6 +231,8 @@ class OutboxSender:
 
     async def _read_new_rows(self) -> None:
         """Take in the rows committed since the last look."""
+        self._unread = False  # a wake() while reading asks for another look
+        self._next_look = self._pacing.now() + IDLE_POLL_SECONDS
         while True:
             async with self._db.read() as conn:
                 rows = await _PENDING_AFTER.all(conn, after=self._read_up_to)
@@ -458,8 +467,8 @@ class OutboxSender:
                 # command menu, or an edit, for a chat that has blocked it.
                 if self._recipients is not None:
                     chats = {s.row.chat_id for s in batch if s.row.kind in MESSAGE_KINDS}
-                    if chats:
-                        await self._recipients.reached(conn, chats)
+                    if chats and await self._recipients.reached(conn, chats):
+                        self._unread = True  # someone was told: read their message at the next look
         except Exception as error:
             for s in batch:
                 s.recorded.set_exception(error)
@@ -475,8 +484,9 @@ class OutboxSender:
                 .values(status="failed", last_error=reason, attempts=row.attempts + 1)
             )
             await _release_attachment(conn, row)
-            if refused and self._recipients is not None:
-                await self._recipients.refused(conn, row.chat_id, row.ticket_id)
+            recipients = self._recipients if refused else None
+            if recipients is not None and await recipients.refused(conn, row.chat_id, row.ticket_id):
+                self._unread = True  # someone was told: read their message at the next look
 
     async def _failed(self, row: _Row, reason: str, *, waiting: bool = False) -> bool:
         """A try that may succeed later: its chat waits out the backoff (unless Telegram already said how

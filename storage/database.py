@@ -37,7 +37,13 @@ def _begin(connection: sa.Connection) -> None:
     # half-way with "database is locked" when another process (a CLI import) writes at the same time; it
     # waits instead. A read takes no lock at all: in WAL mode it reads a snapshot beside the writer.
     read_only = connection.get_execution_options().get(READ_ONLY)
-    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+    driver = connection.connection.driver_connection
+    if not isinstance(driver, inline.InlineConnection):  # Alembic's own engine (migrate)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+    elif read_only:
+        inline.begin_reading(driver.sqlite)  # a prepared statement may have begun it already
+    elif not inline.lock_if_free(driver.sqlite):
+        connection.exec_driver_sql(inline.WAITS_FOR_THE_LOCK)  # waits in aiosqlite's thread
 
 
 def _configure(engine: sa.Engine) -> None:
@@ -150,7 +156,8 @@ class Database:
             raise
         # Its snapshot ends here, so that the next reader sees what was committed since.
         try:
-            await conn.rollback()
+            await conn.rollback()  # SQLAlchemy's transaction, if its statements began one
+            inline.sqlite_of(conn).rollback()  # SQLite's, if only prepared statements ran
         except BaseException:
             await _close_quietly(conn)
             raise

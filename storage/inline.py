@@ -31,11 +31,12 @@ WAITS_FOR_THE_LOCK = "BEGIN IMMEDIATE"
 BUSY_TIMEOUT_MS = 10_000  # how long a transaction waits for another process's write lock
 
 
-def _lock_if_free(connection: sqlite3.Connection, sql: str) -> bool:
-    """Begin the transaction here if the write lock is free, as it nearly always is: True if begun."""
+def lock_if_free(connection: sqlite3.Connection) -> bool:
+    """Begin a writing transaction here if the write lock is free, as it nearly always is: True if begun.
+    If not, the caller executes WAITS_FOR_THE_LOCK, which waits for it in aiosqlite's thread."""
     connection.execute("PRAGMA busy_timeout=0")
     try:
-        connection.execute(sql)
+        connection.execute(WAITS_FOR_THE_LOCK)
         return True
     except sqlite3.OperationalError as error:
         if "locked" not in str(error) and "busy" not in str(error):
@@ -43,6 +44,12 @@ def _lock_if_free(connection: sqlite3.Connection, sql: str) -> bool:
         return False
     finally:
         connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+
+
+def begin_reading(connection: sqlite3.Connection) -> None:
+    """Begin a reading transaction, unless one is open: its statements all read one snapshot."""
+    if not connection.in_transaction:
+        connection.execute("BEGIN")
 
 
 def _execute(connection: sqlite3.Connection, sql: str, parameters: Sequence[Any]) -> Outcome:
@@ -84,12 +91,10 @@ class InlineCursor:
         await self.close()
 
     async def execute(self, sql: str, parameters: Sequence[Any] = ()) -> InlineCursor:
-        connection = self._connection._conn
-        if not sql.startswith(WAITS_FOR_THE_LOCK):
-            self._take(_execute(connection, sql, parameters))
-        elif not _lock_if_free(connection, sql):
-            # Another process holds the write lock: wait for it over there, up to busy_timeout.
+        if sql.startswith(WAITS_FOR_THE_LOCK):  # only when another process holds it (lock_if_free)
             self._take(await self._in_thread(_execute, sql, parameters))
+        else:
+            self._take(_execute(self._connection._conn, sql, parameters))
         return self
 
     async def executemany(self, sql: str, parameters: Sequence[Sequence[Any]]) -> InlineCursor:
@@ -152,11 +157,19 @@ async def connect(path: str) -> InlineConnection:
     return InlineConnection(await connection)
 
 
-async def sqlite_handle(conn: AsyncConnection) -> sqlite3.Connection:
-    """The SQLite connection under `conn`, inside the transaction `conn` holds (begun now if not yet, as
-    SQLAlchemy would on its first statement), for statements run without SQLAlchemy (storage/prepared.py)."""
+def sqlite_handle(conn: AsyncConnection) -> sqlite3.Connection:
+    """The SQLite connection under `conn`, for statements run without SQLAlchemy (storage/prepared.py).
+
+    A decision's connection is always inside its transaction (Database.begin). A reader's begins here
+    at its first statement, as SQLAlchemy's would; Database.read ends it, and SQLAlchemy, finding the
+    transaction open at its own first statement, joins it (storage/database.py, _begin)."""
+    handle = sqlite_of(conn)
     if not conn.in_transaction():
-        await conn.begin()
+        begin_reading(handle)
+    return handle
+
+
+def sqlite_of(conn: AsyncConnection) -> sqlite3.Connection:
     driver = conn.sync_connection.connection.driver_connection if conn.sync_connection else None
     assert isinstance(driver, InlineConnection), "the engine was not opened by Database.open"
     return driver.sqlite

@@ -90,7 +90,7 @@ class Prepared:
             raise TypeError(f"the prepared statement needs a value for {missing}: {self.sql}") from None
 
     async def _cursor(self, conn: AsyncConnection, params: dict[str, Any]) -> sqlite3.Cursor:
-        handle = await sqlite_handle(conn)
+        handle = sqlite_handle(conn)
         return handle.execute(self.sql, self._values(params))
 
     def _read(self, raw: Sequence[Any]) -> Record:
@@ -138,7 +138,7 @@ class Prepared:
             cursor.close()
 
     async def run_many(self, conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
-        handle = await sqlite_handle(conn)
+        handle = sqlite_handle(conn)
         handle.executemany(self.sql, [self._values(params) for params in rows]).close()
 
 
