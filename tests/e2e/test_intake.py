@@ -160,7 +160,7 @@ async def test_webhook_mode_serves_residents_and_refuses_requests_without_the_se
                         assert reply.status == 403
                 async with http.get(local) as reply:
                     assert reply.status == 405
-            kept = await stored_updates(Database(application.bot_data["runtime"].db.engine))
+            kept = await stored_updates(application.bot_data["runtime"].db)
         assert [row.update_id for row in kept] == [1, 2]
         assert all(attempt.status == 200 for attempt in sandbox.webhook_attempts)
 

@@ -1,0 +1,102 @@
+"""The bot's own HTTP client sends what python-telegram-bot asks, and fails the way PTB's own client does."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from aiohttp import web
+from telegram import Bot, InputFile
+from telegram.error import NetworkError, TimedOut
+
+from bot.bot_api_client import AiohttpRequest
+
+TOKEN = "123456:SECRET-token-never-shown"
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, dict[str, Any]]] = []
+        self.delay = 0.0
+
+    async def handle(self, request: web.Request) -> web.Response:
+        await asyncio.sleep(self.delay)
+        form = await request.post()
+        fields: dict[str, Any] = {}
+        for name, value in form.items():
+            fields[name] = (value.filename, value.file.read()) if isinstance(value, web.FileField) else value
+        method = request.path.rsplit("/", 1)[-1]
+        if method == "getMe":  # what Bot.initialize asks first
+            return web.json_response({"ok": True, "result": {"id": 9, "is_bot": True, "first_name": "管家"}})
+        self.seen.append((method, fields))
+        return web.json_response(
+            {"ok": True, "result": {"message_id": 7, "date": 0, "chat": {"id": 1, "type": "private"}}}
+        )
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[tuple[str, Recorder]]:
+    recorder = Recorder()
+    app = web.Application()
+    app.router.add_post("/{path:.*}", recorder.handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    yield f"http://127.0.0.1:{port}/bot", recorder
+    await runner.cleanup()
+
+
+async def test_a_message_goes_as_form_fields_and_its_answer_comes_back(api: tuple[str, Recorder]) -> None:
+    base_url, recorder = api
+    async with Bot(TOKEN, base_url=base_url, request=AiohttpRequest()) as bot:
+        message = await bot.send_message(1, "<b>厨房漏水</b>", parse_mode="HTML")
+    assert message.message_id == 7
+    ((method, fields),) = recorder.seen
+    assert method == "sendMessage"
+    assert fields == {"chat_id": "1", "text": "<b>厨房漏水</b>", "parse_mode": "HTML"}
+
+
+async def test_a_file_goes_as_multipart_with_its_caption(api: tuple[str, Recorder]) -> None:
+    base_url, recorder = api
+    async with Bot(TOKEN, base_url=base_url, request=AiohttpRequest()) as bot:
+        await bot.send_document(
+            1, InputFile(b"ticket,state\n1001,new\n", filename="tickets.csv"), caption="导出"
+        )
+    ((method, fields),) = recorder.seen
+    assert method == "sendDocument"
+    assert fields["caption"] == "导出"
+    assert fields["document"] == ("tickets.csv", b"ticket,state\n1001,new\n")
+
+
+async def test_an_answer_too_slow_is_timed_out(api: tuple[str, Recorder]) -> None:
+    base_url, recorder = api
+    async with Bot(TOKEN, base_url=base_url, request=AiohttpRequest(read_timeout=0.1)) as bot:
+        recorder.delay = 1.0
+        with pytest.raises(TimedOut):
+            await bot.send_message(1, "来不及")
+
+
+async def test_nobody_listening_is_a_network_error_that_does_not_show_the_token() -> None:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    request = AiohttpRequest()
+    await request.initialize()
+    try:
+        with pytest.raises(NetworkError) as raised:
+            await request.post(f"http://127.0.0.1:{port}/bot{TOKEN}/sendMessage")
+    finally:
+        await request.shutdown()
+    assert not isinstance(raised.value, TimedOut)
+    assert raised.value.message.startswith("aiohttp.")
+    assert "SECRET" not in raised.value.message and "SECRET" not in repr(raised.value)
+
+
+async def test_it_refuses_to_send_before_it_is_initialized() -> None:
+    with pytest.raises(RuntimeError, match="not initialized"):
+        await AiohttpRequest().do_request("http://127.0.0.1:9/x", "POST")
