@@ -42,10 +42,10 @@ async def test_guanjia_run_serves_residents_and_stops_cleanly_on_sigterm(tmp_pat
         )
         try:
             zhang = sandbox.user(1101, "Zhang", language_code="en")
+            a1 = sandbox.user(101, "A1")  # the butler opened the bot long before: their card can reach them
             first = await zhang.send_text("The lift is broken")
             ack = await zhang.wait_for("#1001", timeout=20)
             assert "Butler A1" in ack.content
-            a1 = sandbox.user(101, "A1")
             card = await a1.wait_for("New ticket #1001")
             # Edits and button presses are among the updates asked of Telegram.
             await zhang.edit_text(first, "The lift in building 2 is broken")

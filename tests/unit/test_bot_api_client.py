@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from telegram import Bot, InputFile
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 from telegram.error import NetworkError, TimedOut
 
 from bot.bot_api_client import AiohttpRequest
@@ -24,9 +24,10 @@ class Recorder:
 
     async def handle(self, request: web.Request) -> web.Response:
         await asyncio.sleep(self.delay)
-        form = await request.post()
         fields: dict[str, Any] = {}
-        for name, value in form.items():
+        if request.content_type == "application/json":
+            fields = await request.json()
+        for name, value in (await request.post()).items():
             fields[name] = (value.filename, value.file.read()) if isinstance(value, web.FileField) else value
         method = request.path.rsplit("/", 1)[-1]
         if method == "getMe":  # what Bot.initialize asks first
@@ -51,14 +52,20 @@ async def api() -> AsyncIterator[tuple[str, Recorder]]:
     await runner.cleanup()
 
 
-async def test_a_message_goes_as_form_fields_and_its_answer_comes_back(api: tuple[str, Recorder]) -> None:
+async def test_a_message_goes_as_one_json_object_and_its_answer_comes_back(api: tuple[str, Recorder]) -> None:
     base_url, recorder = api
     async with Bot(TOKEN, base_url=base_url, request=AiohttpRequest()) as bot:
-        message = await bot.send_message(1, "<b>厨房漏水</b>", parse_mode="HTML")
+        buttons = InlineKeyboardMarkup([[InlineKeyboardButton("接单", callback_data="accept:1001")]])
+        message = await bot.send_message(1, "<b>厨房漏水</b>", parse_mode="HTML", reply_markup=buttons)
     assert message.message_id == 7
     ((method, fields),) = recorder.seen
     assert method == "sendMessage"
-    assert fields == {"chat_id": "1", "text": "<b>厨房漏水</b>", "parse_mode": "HTML"}
+    assert fields == {
+        "chat_id": 1,
+        "text": "<b>厨房漏水</b>",
+        "parse_mode": "HTML",
+        "reply_markup": {"inline_keyboard": [[{"text": "接单", "callback_data": "accept:1001"}]]},
+    }
 
 
 async def test_a_file_goes_as_multipart_with_its_caption(api: tuple[str, Recorder]) -> None:
@@ -69,7 +76,7 @@ async def test_a_file_goes_as_multipart_with_its_caption(api: tuple[str, Recorde
         )
     ((method, fields),) = recorder.seen
     assert method == "sendDocument"
-    assert fields["caption"] == "导出"
+    assert (fields["chat_id"], fields["caption"]) == ("1", "导出")
     assert fields["document"] == ("tickets.csv", b"ticket,state\n1001,new\n")
 
 
