@@ -65,6 +65,7 @@ people = sa.Table(
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("updated_at", UtcDateTime(), nullable=False),
     sa.UniqueConstraint("estate_id", "role", "roster_key", "name"),
+    sa.Index(None, "estate_id", "unit"),  # a resident's request finds their unit's owner
 )
 
 invites = sa.Table(
