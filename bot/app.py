@@ -79,6 +79,7 @@ def build_application(settings: Settings) -> GuanjiaApplication:
 
 async def _open(application: GuanjiaApplication, settings: Settings) -> None:
     db = await Database.open(settings.db_path)
+    db.keep_log_short()
     services = Services.assemble(db, settings.clock, settings.config)
     pacing = Pacing(settings.send_limits)
     sender = OutboxSender(

@@ -11,13 +11,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import warnings
 from typing import Any
 
 from telegram import Bot
 from telegram.error import Conflict, Forbidden, InvalidToken, RetryAfter, TelegramError
-from telegram.warnings import PTBUserWarning
 
+from bot import bot_api_client
 from bot.intake import Intake
 from bot.pacing import retry_after_seconds
 
@@ -109,15 +108,10 @@ class LongPolling:
         }
         if self._offset is not None:
             api_kwargs["offset"] = self._offset
-        # Bot.get_updates would parse the batch as a whole; the raw call is asked for on purpose, so
-        # PTB's advice to use get_updates is silenced here.
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", PTBUserWarning)
-            result = await self._bot.do_api_request(
-                "getUpdates",
-                api_kwargs=api_kwargs,
-                read_timeout=self._poll_timeout + READ_MARGIN_SECONDS,
-            )
+        # Bot.get_updates would parse the batch as a whole: the raw updates are asked for on purpose.
+        result = await bot_api_client.call(
+            self._bot, "getUpdates", api_kwargs, read_timeout=self._poll_timeout + READ_MARGIN_SECONDS
+        )
         return result if isinstance(result, list) else []
 
     async def _pause(self, seconds: float) -> None:

@@ -46,16 +46,15 @@ from telegram import (
     Bot,
     BotCommand,
     BotCommandScopeChat,
-    ForceReply,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
     LinkPreviewOptions,
-    ReplyParameters,
 )
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
 
+from bot import bot_api_client
 from bot.clock import Clock
 from bot.pacing import Backoff, Pacing, retry_after_seconds
 from storage.database import Database
@@ -329,30 +328,32 @@ class OutboxSender:
 
     async def _call(self, row: _Row) -> int | None:
         payload: dict[str, Any] = row.payload
+        # The two kinds nearly every message is, sent as plain JSON (bot/bot_api_client.py `call`).
         if row.kind == "send_text":
-            markup: InlineKeyboardMarkup | ForceReply | None = _markup(payload.get("buttons"))
-            if payload.get("force_reply"):
-                markup = ForceReply(selective=True)
-            message = await self._bot.send_message(
+            markup = {"force_reply": True, "selective": True} if payload.get("force_reply") else None
+            sent = await self._send_raw(
+                "sendMessage",
                 chat_id=row.chat_id,
                 text=payload["html"],
-                parse_mode=ParseMode.HTML,
-                reply_markup=markup,
+                parse_mode=ParseMode.HTML.value,
+                reply_markup=markup or _keyboard(payload.get("buttons")),
                 reply_parameters=await self._reply_parameters(payload.get("reply_to")),
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
+                link_preview_options={"is_disabled": True},
             )
-            return message.message_id
+            return int(sent["message_id"])
         if row.kind == "copy_media":
-            copied = await self._bot.copy_message(
+            caption = payload.get("caption_html")
+            copied = await self._send_raw(
+                "copyMessage",
                 chat_id=row.chat_id,
                 from_chat_id=payload["from_chat_id"],
                 message_id=payload["message_id"],
-                caption=payload.get("caption_html"),
-                parse_mode=ParseMode.HTML if payload.get("caption_html") else None,
-                reply_markup=_markup(payload.get("buttons")),
+                caption=caption,
+                parse_mode=ParseMode.HTML.value if caption else None,
+                reply_markup=_keyboard(payload.get("buttons")),
                 reply_parameters=await self._reply_parameters(payload.get("reply_to")),
             )
-            return copied.message_id
+            return int(copied["message_id"])
         if row.kind in ("send_photo", "send_document"):
             return await self._send_file(row)
         if row.kind == "edit_buttons":
@@ -411,13 +412,18 @@ class OutboxSender:
         )
         return message.message_id
 
-    async def _reply_parameters(self, reply_to_row: int | None) -> ReplyParameters | None:
+    async def _send_raw(self, method: str, **parameters: Any) -> dict[str, Any]:
+        given = {name: value for name, value in parameters.items() if value is not None}
+        answer: dict[str, Any] = await bot_api_client.call(self._bot, method, given)
+        return answer
+
+    async def _reply_parameters(self, reply_to_row: int | None) -> dict[str, Any] | None:
         if reply_to_row is None:
             return None
         message_id = await self._sent_message_id(reply_to_row)
         if message_id is None:
             return None
-        return ReplyParameters(message_id=message_id, allow_sending_without_reply=True)
+        return {"message_id": message_id, "allow_sending_without_reply": True}
 
     async def _sent_message_id(self, row_id: int) -> int | None:
         async with self._db.read() as conn:
@@ -583,6 +589,17 @@ class _Sent:
 
 class _NotYetDeliverable(Exception):
     """The row depends on an earlier one that is not delivered yet."""
+
+
+def _keyboard(buttons: list[list[dict[str, str]]] | None) -> dict[str, Any] | None:
+    """An inline keyboard as the Bot API's JSON."""
+    if not buttons:
+        return None
+    return {
+        "inline_keyboard": [
+            [{"text": b["label"], "callback_data": b["action"]} for b in row] for row in buttons
+        ]
+    }
 
 
 def _markup(buttons: list[list[dict[str, str]]] | None) -> InlineKeyboardMarkup | None:

@@ -14,6 +14,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from storage import inline, updates
+from storage.checkpoints import COMMIT_CHECKPOINT_PAGES, Checkpoints
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -26,6 +27,7 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={inline.BUSY_TIMEOUT_MS}")
+    cursor.execute(f"PRAGMA wal_autocheckpoint={COMMIT_CHECKPOINT_PAGES}")
     cursor.close()
 
 
@@ -96,8 +98,10 @@ def schema_version(connection: sa.Connection) -> str | None:
 class Database:
     """The one way into the database; every decision runs in `async with db.begin() as conn`."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, path: Path) -> None:
         self.engine = engine
+        self._checkpoints = Checkpoints(path)
+        self._checkpointing = False
         self._reader = engine.execution_options(**{READ_ONLY: True})  # same pool, no write lock
         # SQLite has one writer at a time. Without this queue, this process's own decisions would wait
         # for each other in SQLite's busy handler, which sleeps 1, 2, 5 ... 100 ms between tries: under
@@ -119,7 +123,13 @@ class Database:
             f"sqlite+aiosqlite:///{path}", async_creator=lambda: inline.connect(str(path))
         )
         _configure(engine.sync_engine)
-        return cls(engine)
+        return cls(engine, path)
+
+    def keep_log_short(self) -> None:
+        """For a process that keeps running (the bot): checkpoint the log in the background
+        (storage/checkpoints.py), not in the commits of its decisions."""
+        self._checkpoints.start()
+        self._checkpointing = True
 
     @contextlib.asynccontextmanager
     async def begin(self) -> AsyncIterator[AsyncConnection]:
@@ -170,6 +180,9 @@ class Database:
         for conn in [*self._idle_readers, *([self._writer] if self._writer else [])]:
             await _close_quietly(conn)
         self._idle_readers, self._writer = [], None
+        if self._checkpointing:
+            await self._checkpoints.stop()
+            self._checkpointing = False
         await self.engine.dispose()
 
 

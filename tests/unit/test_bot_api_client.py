@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from aiohttp import web
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
-from telegram.error import NetworkError, TimedOut
+from telegram.error import InvalidToken, NetworkError, TimedOut
 
-from bot.bot_api_client import AiohttpRequest
+from bot.bot_api_client import AiohttpRequest, call
 
 TOKEN = "123456:SECRET-token-never-shown"
 
@@ -21,6 +21,7 @@ class Recorder:
     def __init__(self) -> None:
         self.seen: list[tuple[str, dict[str, Any]]] = []
         self.delay = 0.0
+        self.not_found = False
 
     async def handle(self, request: web.Request) -> web.Response:
         await asyncio.sleep(self.delay)
@@ -33,6 +34,8 @@ class Recorder:
         if method == "getMe":  # what Bot.initialize asks first
             return web.json_response({"ok": True, "result": {"id": 9, "is_bot": True, "first_name": "管家"}})
         self.seen.append((method, fields))
+        if self.not_found:  # what Telegram answers once it no longer knows the token
+            return web.json_response({"ok": False, "error_code": 404, "description": "Not Found"}, status=404)
         return web.json_response(
             {"ok": True, "result": {"message_id": 7, "date": 0, "chat": {"id": 1, "type": "private"}}}
         )
@@ -107,3 +110,25 @@ async def test_nobody_listening_is_a_network_error_that_does_not_show_the_token(
 async def test_it_refuses_to_send_before_it_is_initialized() -> None:
     with pytest.raises(RuntimeError, match="not initialized"):
         await AiohttpRequest().do_request("http://127.0.0.1:9/x", "POST")
+
+
+async def test_a_raw_call_sends_plain_json_and_returns_telegrams_answer(api: tuple[str, Recorder]) -> None:
+    base_url, recorder = api
+    async with Bot(TOKEN, base_url=base_url, request=AiohttpRequest()) as bot:
+        answer = await call(
+            bot, "sendMessage", {"chat_id": 1, "text": "你好", "link_preview_options": {"is_disabled": True}}
+        )
+    assert answer["message_id"] == 7
+    assert recorder.seen == [
+        ("sendMessage", {"chat_id": 1, "text": "你好", "link_preview_options": {"is_disabled": True}})
+    ]
+
+
+async def test_a_token_telegram_no_longer_knows_is_invalid_token_as_from_ptbs_own_methods(
+    api: tuple[str, Recorder],
+) -> None:
+    base_url, recorder = api
+    async with Bot(TOKEN, base_url=base_url, request=AiohttpRequest()) as bot:
+        recorder.not_found = True
+        with pytest.raises(InvalidToken):
+            await call(bot, "sendMessage", {"chat_id": 1, "text": "x"})

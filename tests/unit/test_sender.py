@@ -75,6 +75,13 @@ class ScriptedBot:
         self.delivered.append((chat_id, text))
         return type("Sent", (), {"message_id": next(self._ids)})()
 
+    async def do_api_request(self, endpoint: str, api_kwargs: dict[str, Any], **_: Any) -> Any:
+        """The sender sends texts as plain JSON (bot/bot_api_client.py): answered as send_message."""
+        assert endpoint == "sendMessage", endpoint
+        parameters = dict(api_kwargs)
+        sent = await self.send_message(parameters.pop("chat_id"), parameters.pop("text"), **parameters)
+        return {"message_id": sent.message_id}
+
     async def send_document(self, chat_id: int, document: Any, **_: Any) -> Any:
         self._answer(chat_id)
         self.delivered.append((chat_id, f"{document.filename}: {len(document.input_file_content)} bytes"))
