@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.html_split import CAPTION_LIMIT, split_html, visible_length
-from storage.prepared import Prepared
+from storage.prepared import Prepared, insert_into
 from storage.schema import attachments, outbox, ticket_events
 
 
@@ -60,13 +60,8 @@ async def _insert(
     )
 
 
-_INSERT = Prepared(
-    outbox.insert().values(
-        {
-            name: sa.bindparam(name)
-            for name in ("chat_id", "kind", "payload", "ticket_id", "created_at", "attachment_id", "bulk")
-        }
-    )
+_INSERT = insert_into(
+    outbox, ("chat_id", "kind", "payload", "ticket_id", "created_at", "attachment_id", "bulk")
 )
 
 

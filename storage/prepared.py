@@ -21,6 +21,7 @@ from collections import namedtuple
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
+import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -140,6 +141,11 @@ class Prepared:
     async def run_many(self, conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
         handle = sqlite_handle(conn)
         handle.executemany(self.sql, [self._values(params) for params in rows]).close()
+
+
+def insert_into(table: sa.Table, columns: Sequence[str]) -> Prepared:
+    """An INSERT of these columns, each given by its name at every call; the others take their defaults."""
+    return Prepared(table.insert().values({name: sa.bindparam(name) for name in columns}))
 
 
 def _literal(type_: Any, value: Any) -> str:

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.model import IN_HAND_STATES, OPEN_STATES, Category, Ticket, TicketState
-from storage.prepared import Prepared, Record
+from storage.prepared import Prepared, Record, insert_into
 from storage.schema import follow_ups, people, teams, ticket_events, tickets
 
 
@@ -77,7 +77,7 @@ _NEW_TICKET_COLUMNS = (
     "due_at",
     "last_activity_at",
 )
-_INSERT = Prepared(tickets.insert().values({name: sa.bindparam(name) for name in _NEW_TICKET_COLUMNS}))
+_INSERT = insert_into(tickets, _NEW_TICKET_COLUMNS)
 
 
 async def ticket_by_id(conn: AsyncConnection, ticket_id: int) -> Ticket | None:
@@ -138,13 +138,8 @@ async def add_event(
     )
 
 
-_ADD_EVENT = Prepared(
-    ticket_events.insert().values(
-        {
-            name: sa.bindparam(name)
-            for name in ("ticket_id", "kind", "at", "actor_id", "detail", "chat_id", "message_id")
-        }
-    )
+_ADD_EVENT = insert_into(
+    ticket_events, ("ticket_id", "kind", "at", "actor_id", "detail", "chat_id", "message_id")
 )
 
 
