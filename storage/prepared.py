@@ -91,8 +91,16 @@ class Prepared:
             raise TypeError(f"the prepared statement needs a value for {missing}: {self.sql}") from None
 
     async def _cursor(self, conn: AsyncConnection, params: dict[str, Any]) -> sqlite3.Cursor:
-        handle = sqlite_handle(conn)
-        return handle.execute(self.sql, self._values(params))
+        values = self._values(params)
+        try:
+            return sqlite_handle(conn).execute(self.sql, values)
+        except sqlite3.Error as error:
+            raise self._as_sqlalchemy_error(error, values) from error
+
+    def _as_sqlalchemy_error(self, error: sqlite3.Error, values: Any) -> sa.exc.StatementError:
+        # As SQLAlchemy raises it (OperationalError, IntegrityError ...): callers catch those, e.g. the
+        # intake, which keeps an update to try again when the database fails.
+        return sa.exc.DBAPIError.instance(self.sql, values, error, sqlite3.Error, hide_parameters=True)
 
     def _read(self, raw: Sequence[Any]) -> Record:
         assert self._row is not None, "only a query returns rows"
@@ -139,8 +147,11 @@ class Prepared:
             cursor.close()
 
     async def run_many(self, conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
-        handle = sqlite_handle(conn)
-        handle.executemany(self.sql, [self._values(params) for params in rows]).close()
+        values = [self._values(params) for params in rows]
+        try:
+            sqlite_handle(conn).executemany(self.sql, values).close()
+        except sqlite3.Error as error:
+            raise self._as_sqlalchemy_error(error, values) from error
 
 
 def insert_into(table: sa.Table, columns: Sequence[str]) -> Prepared:

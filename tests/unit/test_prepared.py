@@ -137,3 +137,14 @@ async def test_a_moment_in_another_zone_is_bound_as_the_same_utc_moment(db: Data
         in_shanghai = MOMENT.astimezone(ZoneInfo("Asia/Shanghai"))
         assert await count_due.scalar(conn, at=in_shanghai) == 1
         assert await count_due.scalar(conn, at=in_shanghai - timedelta(microseconds=1)) == 0
+
+
+async def test_a_database_error_is_raised_as_sqlalchemy_raises_it(db: Database) -> None:
+    # Callers catch SQLAlchemy's errors: the intake keeps an update to try again when the database fails.
+    insert_estate = Prepared(estates.insert().values(name=sa.bindparam("name"), timezone="UTC"))
+    with pytest.raises(sa.exc.IntegrityError):
+        async with db.begin() as conn:
+            await insert_estate.insert(conn, name="同名")
+            await insert_estate.insert(conn, name="同名")  # estate names are unique
+    async with db.read() as conn:
+        assert (await conn.execute(sa.select(sa.func.count()).select_from(estates))).scalar() == 0
