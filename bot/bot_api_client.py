@@ -85,7 +85,7 @@ class AiohttpRequest(BaseRequest):
             pool=_given(pool_timeout, self._pool_timeout),
         )
         try:
-            body, headers = _body(request_data)
+            body, headers = _body(request_data, files)
             async with self._session.request(
                 method, url, data=body, headers=headers, timeout=timeout
             ) as response:
@@ -115,12 +115,11 @@ def _timeout(
     return aiohttp.ClientTimeout(total=total, connect=getting, sock_connect=connect, sock_read=read)
 
 
-def _body(request_data: RequestData | None) -> tuple[Any, dict[str, str] | None]:
+def _body(request_data: RequestData | None, files: Any) -> tuple[Any, dict[str, str] | None]:
     """The parameters as one JSON object, which the Bot API takes for every method; with files, a
     multipart form of the parameters (each JSON-encoded, as PTB does) and the files."""
     if request_data is None:
         return None, None
-    files = request_data.multipart_data
     if not files:
         return json.dumps(request_data.parameters).encode(), JSON_BODY
     form = aiohttp.FormData()

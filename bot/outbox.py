@@ -65,13 +65,6 @@ _INSERT = insert_into(
 )
 
 
-async def _inserted_id(conn: AsyncConnection, insert: sa.Insert) -> int:
-    result = await conn.execute(insert)
-    row_id = result.inserted_primary_key[0] if result.inserted_primary_key else None
-    assert isinstance(row_id, int)
-    return row_id
-
-
 async def send_text(
     conn: AsyncConnection,
     chat_id: int,
@@ -132,10 +125,10 @@ async def copy_media(
 
 async def attach(conn: AsyncConnection, filename: str, content: bytes, *, now: datetime) -> int:
     """Store a file once, however many people it goes to; returns its id for send_file."""
-    return await _inserted_id(
-        conn,
-        attachments.insert().values(filename=filename, content=content, size=len(content), created_at=now),
-    )
+    return await _ATTACH.insert(conn, filename=filename, content=content, size=len(content), created_at=now)
+
+
+_ATTACH = insert_into(attachments, ("filename", "content", "size", "created_at"))
 
 
 async def send_file(

@@ -46,7 +46,6 @@ from telegram import (
     Bot,
     BotCommand,
     BotCommandScopeChat,
-    InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
     LinkPreviewOptions,
@@ -603,8 +602,6 @@ def _keyboard(buttons: list[list[dict[str, str]]] | None) -> dict[str, Any] | No
 
 
 def _markup(buttons: list[list[dict[str, str]]] | None) -> InlineKeyboardMarkup | None:
-    if not buttons:
-        return None
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(b["label"], callback_data=b["action"]) for b in row] for row in buttons]
-    )
+    """The same keyboard as python-telegram-bot's object, for the edits sent through its own methods."""
+    keyboard = _keyboard(buttons)
+    return InlineKeyboardMarkup.de_json(keyboard, None) if keyboard else None

@@ -35,6 +35,7 @@ class Checkpoints:
         self._task = asyncio.create_task(self._run(), name="wal-checkpoints")
 
     async def stop(self) -> None:
+        """Stop checkpointing, if started."""
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.prepared import Prepared, Record
+from storage.prepared import Prepared, Record, insert_into
 from storage.schema import clocks
 
 PENDING = "pending"
@@ -26,16 +26,7 @@ class DueClock:
     detail: dict[str, Any]
 
 
-_INSERT = Prepared(
-    clocks.insert().values(
-        estate_id=sa.bindparam("estate_id"),
-        ticket_id=sa.bindparam("ticket_id"),
-        kind=sa.bindparam("kind"),
-        due_at=sa.bindparam("due_at"),
-        set_at=sa.bindparam("now"),
-        detail=sa.bindparam("detail"),
-    )
-)
+_INSERT = insert_into(clocks, ("estate_id", "ticket_id", "kind", "due_at", "set_at", "detail"))
 _CANCEL = Prepared(
     clocks.update()
     .where(
@@ -61,7 +52,13 @@ async def set_clock(
     if ticket_id is not None:
         await cancel_clocks(conn, ticket_id, (kind,), now=now)
     return await _INSERT.insert(
-        conn, estate_id=estate_id, ticket_id=ticket_id, kind=kind, due_at=due_at, now=now, detail=detail or {}
+        conn,
+        estate_id=estate_id,
+        ticket_id=ticket_id,
+        kind=kind,
+        due_at=due_at,
+        set_at=now,
+        detail=detail or {},
     )
 
 

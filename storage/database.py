@@ -101,7 +101,6 @@ class Database:
     def __init__(self, engine: AsyncEngine, path: Path) -> None:
         self.engine = engine
         self._checkpoints = Checkpoints(path)
-        self._checkpointing = False
         self._reader = engine.execution_options(**{READ_ONLY: True})  # same pool, no write lock
         # SQLite has one writer at a time. Without this queue, this process's own decisions would wait
         # for each other in SQLite's busy handler, which sleeps 1, 2, 5 ... 100 ms between tries: under
@@ -129,7 +128,6 @@ class Database:
         """For a process that keeps running (the bot): checkpoint the log in the background
         (storage/checkpoints.py), not in the commits of its decisions."""
         self._checkpoints.start()
-        self._checkpointing = True
 
     @contextlib.asynccontextmanager
     async def begin(self) -> AsyncIterator[AsyncConnection]:
@@ -180,9 +178,7 @@ class Database:
         for conn in [*self._idle_readers, *([self._writer] if self._writer else [])]:
             await _close_quietly(conn)
         self._idle_readers, self._writer = [], None
-        if self._checkpointing:
-            await self._checkpoints.stop()
-            self._checkpointing = False
+        await self._checkpoints.stop()  # if started
         await self.engine.dispose()
 
 

@@ -140,8 +140,8 @@ class InlineConnection:
         return InlineCursor(self._inner)
 
     async def rollback(self) -> None:
-        # Nothing to wait for: it only drops what this connection wrote, and SQLAlchemy's pool rolls
-        # back every connection it takes back, so this runs after every read.
+        # Nothing to wait for: it only drops what this connection wrote. It ends every read
+        # (Database.read), so a trip to the thread each time would cost more than the read.
         self.sqlite.rollback()
 
     def __getattr__(self, name: str) -> Any:

@@ -9,8 +9,7 @@ booleans) and runs on the connection's SQLite handle, inside the transaction the
 already holds. Rows come back as named tuples (`row.chat_id`), read through the same types.
 
 Only statements with a fixed shape can be prepared: `IN` only over a list written into the statement,
-no Python-side defaults.
-Everything else goes through SQLAlchemy as before.
+no Python-side defaults. Everything else goes through SQLAlchemy as before.
 """
 
 from __future__ import annotations
