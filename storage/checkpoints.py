@@ -28,33 +28,35 @@ class Checkpoints:
     def __init__(self, path: Path) -> None:
         self._path = path
         self._task: asyncio.Task[None] | None = None
-        self._connection: sqlite3.Connection | None = None
+        self._stopping = asyncio.Event()
 
     def start(self) -> None:
-        self._connection = sqlite3.connect(self._path, check_same_thread=False, isolation_level=None)
+        self._stopping.clear()
         self._task = asyncio.create_task(self._run(), name="wal-checkpoints")
 
     async def stop(self) -> None:
-        """Stop checkpointing, if started."""
+        """Stop checkpointing, if started; a checkpoint under way in its thread is finished first."""
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            self._stopping.set()
+            await self._task
             self._task = None
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
 
     async def _run(self) -> None:
         while True:
-            await asyncio.sleep(EVERY_SECONDS)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), EVERY_SECONDS)
+            if self._stopping.is_set():
+                return
             try:
                 await asyncio.to_thread(self.checkpoint)
             except sqlite3.Error as error:  # the next one tries again; the commit-time one is still there
                 log.warning("checkpoint failed: %s", error)
 
     def checkpoint(self) -> tuple[int, int, int]:
-        """One PASSIVE checkpoint: (1 if it could not run at all, frames in the log, frames copied)."""
-        assert self._connection is not None, "start() first"
-        busy, logged, copied = self._connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        """One PASSIVE checkpoint: (1 if it could not run at all, frames in the log, frames copied).
+
+        On a connection of its own, opened and closed here: nothing is shared with the event loop's
+        thread, so nothing can be closed under it while it works."""
+        with contextlib.closing(sqlite3.connect(self._path, isolation_level=None)) as connection:
+            busy, logged, copied = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
         return int(busy), int(logged), int(copied)

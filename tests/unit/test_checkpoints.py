@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from pathlib import Path
 
 import pytest
@@ -61,3 +62,27 @@ async def test_without_it_commits_leave_the_log_as_it_is_below_the_safety_net(tm
             assert (await conn.execute(count)).scalar() == 300
     finally:
         await db.close()
+
+
+async def test_stopping_waits_for_a_checkpoint_under_way_in_its_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Closing the database while a checkpoint still worked in its thread once crashed the process.
+    monkeypatch.setattr(checkpoints, "EVERY_SECONDS", 0.01)
+    running, release = threading.Event(), threading.Event()
+    real = checkpoints.Checkpoints.checkpoint
+
+    def slow_checkpoint(self: checkpoints.Checkpoints) -> tuple[int, int, int]:
+        running.set()
+        release.wait(5.0)
+        return real(self)
+
+    monkeypatch.setattr(checkpoints.Checkpoints, "checkpoint", slow_checkpoint)
+    db = await Database.open(tmp_path / "estate.db")
+    db.keep_log_short()
+    assert await asyncio.to_thread(running.wait, 5.0)
+    closing = asyncio.create_task(db.close())
+    await asyncio.sleep(0.05)
+    assert not closing.done()  # still waiting for the checkpoint
+    release.set()
+    await asyncio.wait_for(closing, 5.0)
