@@ -5,8 +5,9 @@ Under load (`guanjia bench --profile`), httpx with its httpcore, h11 and anyio l
 bot's time than everything the bot decided; aiohttp, here already for the webhook and the sandbox,
 does the same exchange with its HTTP parser in C, in a fraction of the time. A request's parameters
 go as one JSON object (which the Bot API takes for every method) rather than form fields, each
-JSON-encoded and then URL-quoted character by character. PTB still builds every request and reads
-every answer; only the bytes travel differently.
+JSON-encoded and then URL-quoted character by character. PTB's own methods still build every request
+and read every answer; the outbox's texts and copies skip that (`call`, `post_json`), and a refusal
+then raises what PTB would have raised (`refusal`).
 
 Timeouts keep PTB's meaning (read, write, connect, and waiting for a free connection), and failures
 its classes: a timeout is TimedOut, anything else on the way NetworkError. An error's text never
@@ -17,11 +18,23 @@ from __future__ import annotations
 
 import json
 import warnings
+from http import HTTPStatus
 from typing import Any
 
 import aiohttp
 from telegram import Bot
-from telegram.error import EndPointNotFound, InvalidToken, NetworkError, TimedOut
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Conflict,
+    EndPointNotFound,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 from telegram.request import BaseRequest, RequestData
 from telegram.warnings import PTBUserWarning
 
@@ -74,18 +87,54 @@ class AiohttpRequest(BaseRequest):
         connect_timeout: DefaultTimeout = BaseRequest.DEFAULT_NONE,
         pool_timeout: DefaultTimeout = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
+        files = request_data.multipart_data if request_data else None
+        body, headers = _body(request_data, files)
+        timeout = self._timeout(
+            read_timeout, write_timeout, connect_timeout, pool_timeout, with_files=bool(files)
+        )
+        return await self._exchange(method, url, body, headers, timeout)
+
+    async def post_json(
+        self,
+        url: str,
+        parameters: dict[str, Any],
+        read_timeout: DefaultTimeout = BaseRequest.DEFAULT_NONE,
+        write_timeout: DefaultTimeout = BaseRequest.DEFAULT_NONE,
+        connect_timeout: DefaultTimeout = BaseRequest.DEFAULT_NONE,
+        pool_timeout: DefaultTimeout = BaseRequest.DEFAULT_NONE,
+    ) -> Any:
+        """`post` for parameters already in JSON's terms: no PTB objects built on the way out or in.
+        The result as Telegram sent it; a refusal raised as PTB raises it (see `refusal`)."""
+        timeout = self._timeout(read_timeout, write_timeout, connect_timeout, pool_timeout, with_files=False)
+        status, payload = await self._exchange(
+            "POST", url, json.dumps(parameters).encode(), JSON_BODY, timeout
+        )
+        if 200 <= status <= 299:
+            return self.parse_json_payload(payload)["result"]
+        raise refusal(status, payload)
+
+    def _timeout(
+        self,
+        read: DefaultTimeout,
+        write: DefaultTimeout,
+        connect: DefaultTimeout,
+        pool: DefaultTimeout,
+        *,
+        with_files: bool,
+    ) -> aiohttp.ClientTimeout:
+        return _timeout(
+            read=_given(read, self._read_timeout),
+            write=_given(write, self._media_write_timeout if with_files else self._write_timeout),
+            connect=_given(connect, self._connect_timeout),
+            pool=_given(pool, self._pool_timeout),
+        )
+
+    async def _exchange(
+        self, method: str, url: str, body: Any, headers: dict[str, str] | None, timeout: aiohttp.ClientTimeout
+    ) -> tuple[int, bytes]:
         if self._session is None or self._session.closed:
             raise RuntimeError("This AiohttpRequest is not initialized!")
-        files = request_data.multipart_data if request_data else None
-        default_write = self._media_write_timeout if files else self._write_timeout
-        timeout = _timeout(
-            read=_given(read_timeout, self._read_timeout),
-            write=_given(write_timeout, default_write),
-            connect=_given(connect_timeout, self._connect_timeout),
-            pool=_given(pool_timeout, self._pool_timeout),
-        )
         try:
-            body, headers = _body(request_data, files)
             async with self._session.request(
                 method, url, data=body, headers=headers, timeout=timeout
             ) as response:
@@ -96,6 +145,33 @@ class AiohttpRequest(BaseRequest):
             # The type and what went wrong, as PTB's own client says it; never the URL (the token).
             said = str(error).replace(url, "the Bot API")
             raise NetworkError(f"aiohttp.{type(error).__name__}: {said}") from error
+
+
+def refusal(status: int, payload: bytes) -> TelegramError:
+    """The Bot API's answer to a request it did not carry out, as the exception PTB raises for it: the
+    description Telegram gave, or the HTTP status; RetryAfter and ChatMigrated when its parameters say
+    so; then by status (Bot API, "Making requests": 400, 401, 403, 404, 409, 429)."""
+    try:
+        answer = json.loads(payload)
+    except ValueError:
+        answer = None
+    if not isinstance(answer, dict):
+        return NetworkError(f"HTTP {status}, and an answer that is not the Bot API's")
+    description = str(answer.get("description") or f"HTTP {status}")
+    parameters = answer.get("parameters") or {}
+    if parameters.get("migrate_to_chat_id"):
+        return ChatMigrated(int(parameters["migrate_to_chat_id"]))
+    if parameters.get("retry_after"):
+        return RetryAfter(int(parameters["retry_after"]))
+    if status == HTTPStatus.FORBIDDEN:
+        return Forbidden(description)
+    if status in (HTTPStatus.UNAUTHORIZED, HTTPStatus.NOT_FOUND):  # the token is unknown, or malformed
+        return InvalidToken(description)
+    if status == HTTPStatus.BAD_REQUEST:
+        return BadRequest(description)
+    if status == HTTPStatus.CONFLICT:
+        return Conflict(description)
+    return NetworkError(description)
 
 
 def _given(value: DefaultTimeout, default: float | None) -> float | None:
@@ -135,8 +211,12 @@ async def call(bot: Bot, method: str, parameters: dict[str, Any], **timeouts: An
 
     For the hot paths: PTB's own methods wrap every parameter in an object and read every answer into
     one (a sent Message takes about 0.2 ms to build), where the outbox needs only a message id and the
-    intake the raw updates. Errors are PTB's, as from its own methods.
+    intake the raw updates. Errors are PTB's, as from its own methods. With this module's client, the
+    JSON goes straight to it; getUpdates, which PTB sends on a connection of its own, goes through PTB.
     """
+    request = bot.request
+    if isinstance(request, AiohttpRequest) and method != "getUpdates":
+        return await request.post_json(f"{bot.base_url}/{method}", parameters, **timeouts)
     with warnings.catch_warnings():  # PTB's advice to use its own method for this endpoint, silenced
         warnings.simplefilter("ignore", PTBUserWarning)
         try:

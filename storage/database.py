@@ -42,9 +42,11 @@ def _begin(connection: sa.Connection) -> None:
     driver = connection.connection.driver_connection
     if not isinstance(driver, inline.InlineConnection):  # Alembic's own engine (migrate)
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+    elif driver.sqlite.in_transaction:
+        pass  # begun by Database.begin, or by a prepared statement's read: SQLAlchemy joins it
     elif read_only:
-        inline.begin_reading(driver.sqlite)  # a prepared statement may have begun it already
-    elif not inline.lock_if_free(driver.sqlite):
+        inline.begin_reading(driver.sqlite)
+    elif not inline.lock_if_free(driver.sqlite):  # a connection of the engine's own (scripts, tests)
         connection.exec_driver_sql(inline.WAITS_FOR_THE_LOCK)  # waits in aiosqlite's thread
 
 
@@ -135,23 +137,43 @@ class Database:
 
         While an incoming update is being handled, the first such transaction also marks it handled,
         so a decision and "this update is done" commit together (storage/updates.py).
+
+        SQLite's transaction is begun and committed here directly, not through SQLAlchemy's: its
+        machinery (a greenlet, events, the transaction objects) cost twice what SQLite's COMMIT does.
+        A statement SQLAlchemy runs inside joins the transaction (_begin), and is then committed
+        through SQLAlchemy, so that it knows its transaction ended.
         """
         claimed_here = False
         async with self._one_writer:
             if self._writer is None:
                 self._writer = await self.engine.connect()
             conn = self._writer
+            committing = False
             try:
-                async with conn.begin():
-                    claimed_here = await updates.claim_in_hand(conn)
-                    yield conn
+                await inline.begin_writing(conn)
+                claimed_here = await updates.claim_in_hand(conn)
+                yield conn
+                committing = True
+                if conn.in_transaction():
+                    await conn.commit()
+                else:
+                    await inline.commit(conn)
             except BaseException:
                 if claimed_here:
                     updates.unclaim()
-                if conn.in_transaction() or conn.invalidated:  # cut off half-way: start afresh
-                    self._writer = None
-                    await _close_quietly(conn)
+                await self._roll_back_writer(conn, committing)
                 raise
+
+    async def _roll_back_writer(self, conn: AsyncConnection, committing: bool) -> None:
+        if not committing and await _rolled_back(conn):
+            return
+        # A failed or interrupted COMMIT may still be running in aiosqlite's thread, where the close is
+        # queued behind it: nothing runs on this connection beside it. It is closed for good, not given
+        # back to the pool with its transaction perhaps still open; the next decision opens another.
+        self._writer = None
+        with contextlib.suppress(Exception):
+            await asyncio.shield(conn.invalidate())
+        await _close_quietly(conn)
 
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
@@ -164,8 +186,9 @@ class Database:
             raise
         # Its snapshot ends here, so that the next reader sees what was committed since.
         try:
-            await conn.rollback()  # SQLAlchemy's transaction, if its statements began one
-            inline.sqlite_of(conn).rollback()  # SQLite's, if only prepared statements ran
+            if conn.in_transaction():  # SQLAlchemy's, if a statement of its own ran
+                await conn.rollback()
+            inline.sqlite_of(conn).rollback()  # SQLite's
         except BaseException:
             await _close_quietly(conn)
             raise
@@ -183,6 +206,16 @@ class Database:
 
 
 KEEP_READERS = 4  # readers kept open: as many as are ever reading at once in practice
+
+
+async def _rolled_back(conn: AsyncConnection) -> bool:
+    try:
+        if conn.in_transaction():  # SQLAlchemy's, if a statement of its own ran
+            await conn.rollback()
+        inline.sqlite_of(conn).rollback()
+    except Exception:
+        return False
+    return True
 
 
 async def _close_quietly(conn: AsyncConnection) -> None:

@@ -18,11 +18,15 @@ afterwards from memory. The connection is otherwise aiosqlite's own; SQLAlchemy 
 from __future__ import annotations
 
 import sqlite3
+import weakref
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+T = TypeVar("T")
 
 Description = tuple[tuple[Any, ...], ...] | None
 Outcome = tuple[Description, list[Any], int, int | None]
@@ -139,6 +143,11 @@ class InlineConnection:
     def cursor(self) -> InlineCursor:
         return InlineCursor(self._inner)
 
+    async def in_thread(self, function: Callable[..., T], *args: Any) -> T:
+        """`function(*args)` in aiosqlite's thread, after whatever is queued there before it."""
+        run: Callable[..., Awaitable[T]] = self._inner._execute
+        return await run(function, *args)
+
     async def rollback(self) -> None:
         # Nothing to wait for: it only drops what this connection wrote. It ends every read
         # (Database.read), so a trip to the thread each time would cost more than the read.
@@ -157,6 +166,32 @@ async def connect(path: str) -> InlineConnection:
     return InlineConnection(await connection)
 
 
+async def begin_writing(conn: AsyncConnection) -> None:
+    """BEGIN IMMEDIATE on `conn`'s SQLite connection: here if the write lock is free, else in the
+    thread, waiting up to busy_timeout for the other process holding it."""
+    driver = _driver(conn)
+    try:
+        if not lock_if_free(driver.sqlite):
+            await driver.in_thread(driver.sqlite.execute, WAITS_FOR_THE_LOCK)
+    except sqlite3.Error as error:
+        raise database_error(WAITS_FOR_THE_LOCK, error) from error
+
+
+async def commit(conn: AsyncConnection) -> None:
+    """COMMIT in aiosqlite's thread: it waits for the disk (fsync), and the loop goes on meanwhile."""
+    driver = _driver(conn)
+    try:
+        await driver.in_thread(driver.sqlite.commit)
+    except sqlite3.Error as error:
+        raise database_error("COMMIT", error) from error
+
+
+def database_error(sql: str, error: sqlite3.Error, parameters: Any = ()) -> sa.exc.StatementError:
+    """The error as SQLAlchemy raises it (OperationalError, IntegrityError ...): callers catch those,
+    e.g. the intake, which keeps an update to try again when the database fails."""
+    return sa.exc.DBAPIError.instance(sql, parameters, error, sqlite3.Error, hide_parameters=True)
+
+
 def sqlite_handle(conn: AsyncConnection) -> sqlite3.Connection:
     """The SQLite connection under `conn`, for statements run without SQLAlchemy (storage/prepared.py).
 
@@ -164,12 +199,24 @@ def sqlite_handle(conn: AsyncConnection) -> sqlite3.Connection:
     at its first statement, as SQLAlchemy's would; Database.read ends it, and SQLAlchemy, finding the
     transaction open at its own first statement, joins it (storage/database.py, _begin)."""
     handle = sqlite_of(conn)
-    if not conn.in_transaction():
-        begin_reading(handle)
+    begin_reading(handle)
     return handle
 
 
 def sqlite_of(conn: AsyncConnection) -> sqlite3.Connection:
-    driver = conn.sync_connection.connection.driver_connection if conn.sync_connection else None
-    assert isinstance(driver, InlineConnection), "the engine was not opened by Database.open"
-    return driver.sqlite
+    return _driver(conn).sqlite
+
+
+# Each AsyncConnection's driver, looked up once: SQLAlchemy's way down to it is four properties deep,
+# and every prepared statement needs it. Database never lets a connection reconnect under the same
+# AsyncConnection (a failed one is closed and dropped), so what is kept here stays right.
+_drivers: weakref.WeakKeyDictionary[AsyncConnection, InlineConnection] = weakref.WeakKeyDictionary()
+
+
+def _driver(conn: AsyncConnection) -> InlineConnection:
+    driver = _drivers.get(conn)
+    if driver is None:
+        driver = conn.sync_connection.connection.driver_connection if conn.sync_connection else None
+        assert isinstance(driver, InlineConnection), "the engine was not opened by Database.open"
+        _drivers[conn] = driver
+    return driver

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.inline import sqlite_handle
+from storage.inline import database_error, sqlite_handle
 
 DIALECT = sqlite.dialect(paramstyle="qmark")
 # Where a compiled statement takes a value: "?", or for IN over a list SQLAlchemy's "__[POSTCOMPILE_x]".
@@ -94,12 +94,7 @@ class Prepared:
         try:
             return sqlite_handle(conn).execute(self.sql, values)
         except sqlite3.Error as error:
-            raise self._as_sqlalchemy_error(error, values) from error
-
-    def _as_sqlalchemy_error(self, error: sqlite3.Error, values: Any) -> sa.exc.StatementError:
-        # As SQLAlchemy raises it (OperationalError, IntegrityError ...): callers catch those, e.g. the
-        # intake, which keeps an update to try again when the database fails.
-        return sa.exc.DBAPIError.instance(self.sql, values, error, sqlite3.Error, hide_parameters=True)
+            raise database_error(self.sql, error, values) from error
 
     def _read(self, raw: Sequence[Any]) -> Record:
         assert self._row is not None, "only a query returns rows"
@@ -150,7 +145,7 @@ class Prepared:
         try:
             sqlite_handle(conn).executemany(self.sql, values).close()
         except sqlite3.Error as error:
-            raise self._as_sqlalchemy_error(error, values) from error
+            raise database_error(self.sql, error, values) from error
 
 
 def insert_into(table: sa.Table, columns: Sequence[str]) -> Prepared:

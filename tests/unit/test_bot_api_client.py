@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 from collections.abc import AsyncIterator
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
-from telegram.error import InvalidToken, NetworkError, TimedOut
+from telegram.error import ChatMigrated, InvalidToken, NetworkError, RetryAfter, TelegramError, TimedOut
 
 from bot.bot_api_client import AiohttpRequest, call
 
@@ -22,6 +23,7 @@ class Recorder:
         self.seen: list[tuple[str, dict[str, Any]]] = []
         self.delay = 0.0
         self.not_found = False
+        self.refusal: tuple[int, bytes] | None = None  # (HTTP status, body) to answer instead
 
     async def handle(self, request: web.Request) -> web.Response:
         await asyncio.sleep(self.delay)
@@ -34,6 +36,9 @@ class Recorder:
         if method == "getMe":  # what Bot.initialize asks first
             return web.json_response({"ok": True, "result": {"id": 9, "is_bot": True, "first_name": "管家"}})
         self.seen.append((method, fields))
+        if self.refusal is not None:
+            status, body = self.refusal
+            return web.Response(status=status, body=body, content_type="application/json")
         if self.not_found:  # what Telegram answers once it no longer knows the token
             return web.json_response({"ok": False, "error_code": 404, "description": "Not Found"}, status=404)
         return web.json_response(
@@ -132,3 +137,45 @@ async def test_a_token_telegram_no_longer_knows_is_invalid_token_as_from_ptbs_ow
         recorder.not_found = True
         with pytest.raises(InvalidToken):
             await call(bot, "sendMessage", {"chat_id": 1, "text": "x"})
+
+
+def _refused(status: int, description: str, **parameters: int) -> tuple[int, bytes]:
+    answer: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
+    if parameters:
+        answer["parameters"] = parameters
+    return status, json.dumps(answer).encode()
+
+
+REFUSALS = [
+    _refused(400, "Bad Request: message text is empty"),
+    _refused(403, "Forbidden: bot was blocked by the user"),
+    _refused(401, "Unauthorized"),
+    _refused(409, "Conflict: terminated by other getUpdates request"),
+    _refused(429, "Too Many Requests: retry after 7", retry_after=7),
+    _refused(400, "Bad Request: group chat was upgraded to a supergroup chat", migrate_to_chat_id=-1009),
+    _refused(500, "Internal Server Error"),
+    (502, b"<html>Bad Gateway</html>"),
+]
+
+
+@pytest.mark.parametrize("answer", REFUSALS, ids=lambda answer: str(answer[0]))
+async def test_a_refusal_to_a_raw_call_raises_what_ptbs_own_methods_raise(
+    api: tuple[str, Recorder], answer: tuple[int, bytes]
+) -> None:
+    base_url, recorder = api
+    async with Bot(TOKEN, base_url=base_url, request=AiohttpRequest()) as bot:
+        recorder.refusal = answer
+        with pytest.raises(TelegramError) as by_ptb:
+            await bot.send_message(1, "x")
+        with pytest.raises(TelegramError) as raw:
+            await call(bot, "sendMessage", {"chat_id": 1, "text": "x"})
+    assert type(raw.value) is type(by_ptb.value)
+    if isinstance(by_ptb.value, RetryAfter):
+        assert isinstance(raw.value, RetryAfter)
+        assert raw.value.retry_after == by_ptb.value.retry_after
+    elif isinstance(by_ptb.value, ChatMigrated):
+        assert isinstance(raw.value, ChatMigrated)
+        assert raw.value.new_chat_id == by_ptb.value.new_chat_id
+    elif answer[0] != 502:  # Telegram's own words; PTB's text for a page not from the Bot API differs
+        assert raw.value.message == by_ptb.value.message
+    assert "SECRET" not in raw.value.message

@@ -55,6 +55,8 @@ def retry_after(seconds: int) -> RetryAfter:
 class ScriptedBot:
     """Answers each call with the next scripted error for that chat, else succeeds."""
 
+    request = None  # no aiohttp client: plain calls come to do_api_request (bot/bot_api_client.py)
+
     def __init__(self) -> None:
         self.delivered: list[tuple[int, str]] = []
         self.failures: dict[int, deque[TelegramError]] = {}
