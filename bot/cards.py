@@ -22,12 +22,22 @@ from storage import tickets as ticket_queries
 
 
 async def card_context(
-    conn: AsyncConnection, ticket: Ticket, requester: Person, incoming: Incoming
+    conn: AsyncConnection,
+    ticket: Ticket,
+    requester: Person,
+    incoming: Incoming,
+    known: tuple[Person | None, ...] = (),
 ) -> dict[str, Any]:
     """What a task card or a manager's copy shows: the ticket, whose it is, and what was said; for a paid
-    service ordered from the price list, the order with the price it was ordered at."""
-    owner = await people_queries.person_by_id(conn, ticket.owner_id)
-    butler = await people_queries.person_by_id(conn, ticket.butler_id) if ticket.butler_id else None
+    service ordered from the price list, the order with the price it was ordered at. People the caller
+    already holds (`known`: the owner, the butler) are not read again."""
+    at_hand = {person.id: person for person in (requester, *known) if person is not None}
+
+    async def person(person_id: int) -> Person:
+        return at_hand.get(person_id) or await people_queries.person_by_id(conn, person_id)
+
+    owner = await person(ticket.owner_id)
+    butler = await person(ticket.butler_id) if ticket.butler_id else None
     return {
         "ticket": ticket,
         "owner": owner,

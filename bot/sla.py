@@ -53,8 +53,16 @@ def still_applies(clock: DueClock, ticket: Ticket) -> bool:
 
 
 async def start(
-    conn: AsyncConnection, ticket: Ticket, kind: ClockKind, due_at: datetime, now: datetime, **detail: object
+    conn: AsyncConnection,
+    ticket: Ticket,
+    kind: ClockKind,
+    due_at: datetime,
+    now: datetime,
+    opened: bool = False,
+    **detail: object,
 ) -> None:
+    """Start the ticket's clock of `kind`, replacing one already running; a ticket `opened` in this
+    same decision has none yet to look for."""
     await clock_queries.set_clock(
         conn,
         estate_id=ticket.estate_id,
@@ -63,6 +71,7 @@ async def start(
         due_at=due_at,
         now=now,
         detail=dict(detail),
+        replacing=not opened,
     )
 
 
@@ -71,7 +80,12 @@ async def stop(conn: AsyncConnection, ticket: Ticket, kinds: tuple[ClockKind, ..
 
 
 async def start_acceptance(
-    conn: AsyncConnection, ticket: Ticket, sla: ServiceLevels, now: datetime, card_row: int | None
+    conn: AsyncConnection,
+    ticket: Ticket,
+    sla: ServiceLevels,
+    now: datetime,
+    card_row: int | None,
+    opened: bool = False,
 ) -> None:
     """The three minutes start when a butler is handed the ticket; the card's row lets a hop retire it."""
     assert ticket.butler_id is not None
@@ -81,20 +95,23 @@ async def start_acceptance(
         ClockKind.ACCEPT,
         now + sla.accept_within,
         now,
+        opened,
         butler_id=ticket.butler_id,
         card_row=card_row,
     )
 
 
-async def start_commitment(conn: AsyncConnection, ticket: Ticket, sla: ServiceLevels, now: datetime) -> None:
+async def start_commitment(
+    conn: AsyncConnection, ticket: Ticket, sla: ServiceLevels, now: datetime, opened: bool = False
+) -> None:
     """(Re)start the clocks of the committed time: a reminder before it, and its lapse."""
     due = ticket.due_at.isoformat()
     remind_at = reminder_moment(now, ticket.due_at, sla.remind_before)
     if remind_at > now:
-        await start(conn, ticket, ClockKind.REMIND, remind_at, now, commitment=due)
-    else:
+        await start(conn, ticket, ClockKind.REMIND, remind_at, now, opened, commitment=due)
+    elif not opened:
         await stop(conn, ticket, (ClockKind.REMIND,), now)
-    await start(conn, ticket, ClockKind.LAPSE, ticket.due_at, now, commitment=due)
+    await start(conn, ticket, ClockKind.LAPSE, ticket.due_at, now, opened, commitment=due)
 
 
 async def start_confirmation(

@@ -7,7 +7,9 @@ each language's labels.j2, so translators find every word in the templates folde
 
 from __future__ import annotations
 
+import functools
 import math
+import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -51,6 +53,7 @@ class Texts:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=False,
+            auto_reload=False,  # templates change with a release, not while running: no stat per text
         )
         labels: Any = environment.get_template("labels.j2").module
         environment.globals["L"] = labels
@@ -67,7 +70,10 @@ class Texts:
 
     def _local(self, moment: datetime, labels: Any, locale: str) -> str:
         """A moment as the person reads it: in the estate's timezone, in their locale's words."""
-        return format_datetime(moment, str(labels.datetime_format), tzinfo=self._zone, locale=locale)
+        pattern = str(labels.datetime_format)
+        if not _SHOWS_SECONDS.search(pattern):  # then all moments of a minute read the same
+            moment = moment.replace(second=0, microsecond=0)
+        return _formatted(moment, pattern, self._zone, locale)
 
     def _day(self, day: date, labels: Any, locale: str) -> str:
         if isinstance(day, datetime):  # a moment's day is the estate's day, not UTC's
@@ -96,6 +102,17 @@ class Texts:
 
     def template_names(self, language: str) -> list[str]:
         return sorted(self._environments[language].list_templates(extensions=["j2"]))
+
+
+# CLDR pattern letters for seconds and finer ("ss", "SSS", "A"): a pattern with none shows minutes at most.
+_SHOWS_SECONDS = re.compile("[sSA]")
+
+
+@functools.lru_cache(maxsize=1024)
+def _formatted(moment: datetime, pattern: str, zone: ZoneInfo, locale: str) -> str:
+    # The texts of one busy minute show the same few minutes (now, a due time): Babel, which takes
+    # longer than rendering the rest of a text, works each out once.
+    return format_datetime(moment, pattern, tzinfo=zone, locale=locale)
 
 
 def _minutes(duration: timedelta) -> int:

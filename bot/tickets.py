@@ -196,8 +196,8 @@ class TicketDesk:
             earlier=earlier,
             service_order=order,
         )
-        card = await cards.card_context(conn, ticket, requester, incoming)
-        await sla.start_commitment(conn, ticket, self._sla, now)
+        card = await cards.card_context(conn, ticket, requester, incoming, known=(owner, butler))
+        await sla.start_commitment(conn, ticket, self._sla, now, opened=True)
         if butler is not None:
             card_row = await cards.send_card(
                 conn,
@@ -207,7 +207,7 @@ class TicketDesk:
                 card,
                 cards.card_buttons(self._notify, butler, ticket),
             )
-            await sla.start_acceptance(conn, ticket, self._sla, now, card_row)
+            await sla.start_acceptance(conn, ticket, self._sla, now, card_row, opened=True)
         if butler is None or _watched_by_managers(ticket, owner):
             await cards.alert_managers(conn, self._notify, card)
         return ticket

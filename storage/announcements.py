@@ -12,7 +12,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.model import Person, Role
-from storage.people import to_person
+from storage.people import PERSON_COLUMNS, to_person
 from storage.schema import announcement_deliveries, announcements, outbox, people
 
 # A draft's way: the audience is chosen, then the text written, then it is sent or cancelled.
@@ -127,7 +127,7 @@ async def awaiting_text(conn: AsyncConnection, author_id: int, since: datetime) 
 async def household(conn: AsyncConnection, estate_id: int) -> list[Person]:
     """Every active owner and resident of the estate, unit by unit."""
     rows = await conn.execute(
-        sa.select(people)
+        sa.select(*PERSON_COLUMNS)
         .where(
             people.c.estate_id == estate_id,
             people.c.role.in_((Role.OWNER.value, Role.RESIDENT.value)),

@@ -47,9 +47,11 @@ async def set_clock(
     due_at: datetime,
     now: datetime,
     detail: dict[str, Any] | None = None,
+    replacing: bool = True,
 ) -> int:
-    """Start a clock; a pending clock of the same kind on the same ticket is replaced, not doubled."""
-    if ticket_id is not None:
+    """Start a clock; a pending clock of the same kind on the same ticket is replaced, not doubled.
+    `replacing=False` when the caller knows there is none (the ticket was opened just now)."""
+    if ticket_id is not None and replacing:
         await cancel_clocks(conn, ticket_id, (kind,), now=now)
     return await _INSERT.insert(
         conn,

@@ -207,16 +207,19 @@ def sqlite_of(conn: AsyncConnection) -> sqlite3.Connection:
     return _driver(conn).sqlite
 
 
-# Each AsyncConnection's driver, looked up once: SQLAlchemy's way down to it is four properties deep,
-# and every prepared statement needs it. Database never lets a connection reconnect under the same
-# AsyncConnection (a failed one is closed and dropped), so what is kept here stays right.
-_drivers: weakref.WeakKeyDictionary[AsyncConnection, InlineConnection] = weakref.WeakKeyDictionary()
+# Each connection's driver, looked up once: SQLAlchemy's way down to it is four properties deep, and
+# every prepared statement needs it. Keyed by the sync Connection under the AsyncConnection, which hashes
+# and compares as a plain object. Database never lets a connection reconnect under the same Connection
+# (a failed one is closed and dropped), so what is kept here stays right.
+_drivers: weakref.WeakKeyDictionary[sa.Connection, InlineConnection] = weakref.WeakKeyDictionary()
 
 
 def _driver(conn: AsyncConnection) -> InlineConnection:
-    driver = _drivers.get(conn)
+    sync = conn.sync_connection
+    assert sync is not None, "the connection was not opened"
+    driver = _drivers.get(sync)
     if driver is None:
-        driver = conn.sync_connection.connection.driver_connection if conn.sync_connection else None
-        assert isinstance(driver, InlineConnection), "the engine was not opened by Database.open"
-        _drivers[conn] = driver
+        found = sync.connection.driver_connection
+        assert isinstance(found, InlineConnection), "the engine was not opened by Database.open"
+        driver = _drivers[sync] = found
     return driver

@@ -17,6 +17,23 @@ from bot.model import Person, Role
 from storage.prepared import Prepared, Record
 from storage.schema import estates, people, teams
 
+# What a Person is made of: selecting only these spares reading the row's bookkeeping times.
+PERSON_COLUMNS = (
+    people.c.id,
+    people.c.estate_id,
+    people.c.role,
+    people.c.name,
+    people.c.team_id,
+    people.c.unit,
+    people.c.telegram_id,
+    people.c.phone,
+    people.c.language,
+    people.c.vip,
+    people.c.on_duty,
+    people.c.active,
+    people.c.unreachable_at,
+)
+
 
 def to_person(row: Row[Any] | Record) -> Person:
     return Person(
@@ -37,7 +54,7 @@ def to_person(row: Row[Any] | Record) -> Person:
 
 
 _BY_TELEGRAM_ID = Prepared(
-    sa.select(people).where(people.c.telegram_id == sa.bindparam("telegram_id"), people.c.active)
+    sa.select(*PERSON_COLUMNS).where(people.c.telegram_id == sa.bindparam("telegram_id"), people.c.active)
 )
 
 
@@ -79,7 +96,7 @@ async def unreachable_accounts(conn: AsyncConnection) -> set[int]:
 async def unreachable_among(conn: AsyncConnection, telegram_ids: Collection[int]) -> list[Person]:
     """The people of these accounts who are marked unreachable (cheap: accounts are unique)."""
     rows = await conn.execute(
-        sa.select(people).where(
+        sa.select(*PERSON_COLUMNS).where(
             people.c.telegram_id.in_(sorted(telegram_ids)), people.c.unreachable_at.is_not(None)
         )
     )
@@ -93,7 +110,7 @@ async def choose_language(conn: AsyncConnection, person_id: int, language: str, 
     )
 
 
-_BY_ID = Prepared(sa.select(people).where(people.c.id == sa.bindparam("person_id")))
+_BY_ID = Prepared(sa.select(*PERSON_COLUMNS).where(people.c.id == sa.bindparam("person_id")))
 
 
 async def person_by_id(conn: AsyncConnection, person_id: int) -> Person:
@@ -105,12 +122,12 @@ async def person_by_id(conn: AsyncConnection, person_id: int) -> Person:
 
 async def people_by_ids(conn: AsyncConnection, ids: AbstractSet[int | None]) -> list[Person]:
     wanted = [person_id for person_id in ids if person_id is not None]
-    rows = await conn.execute(sa.select(people).where(people.c.id.in_(wanted)))
+    rows = await conn.execute(sa.select(*PERSON_COLUMNS).where(people.c.id.in_(wanted)))
     return [to_person(row) for row in rows]
 
 
 _OWNER_OF_UNIT = Prepared(
-    sa.select(people)
+    sa.select(*PERSON_COLUMNS)
     .where(
         people.c.estate_id == sa.bindparam("estate_id"),
         people.c.role == Role.OWNER,
@@ -133,7 +150,7 @@ async def butlers_of_team(conn: AsyncConnection, team_id: int) -> list[Person]:
 
 
 _BUTLERS_OF_TEAM = Prepared(
-    sa.select(people)
+    sa.select(*PERSON_COLUMNS)
     .where(people.c.team_id == sa.bindparam("team_id"), people.c.role == Role.BUTLER, people.c.active)
     .order_by(people.c.team_rank, people.c.id)
 )
@@ -141,7 +158,7 @@ _BUTLERS_OF_TEAM = Prepared(
 
 async def managers_of_estate(conn: AsyncConnection, estate_id: int) -> list[Person]:
     rows = await conn.execute(
-        sa.select(people)
+        sa.select(*PERSON_COLUMNS)
         .where(people.c.estate_id == estate_id, people.c.role == Role.MANAGER, people.c.active)
         .order_by(people.c.id)
     )
@@ -151,7 +168,7 @@ async def managers_of_estate(conn: AsyncConnection, estate_id: int) -> list[Pers
 async def butlers_of_estate(conn: AsyncConnection, estate_id: int) -> list[Person]:
     """Every butler on the roster, team by team, each team's first butler first."""
     rows = await conn.execute(
-        sa.select(people)
+        sa.select(*PERSON_COLUMNS)
         .where(people.c.estate_id == estate_id, people.c.role == Role.BUTLER, people.c.active)
         .order_by(people.c.team_id, people.c.team_rank, people.c.id)
     )

@@ -66,6 +66,7 @@ people = sa.Table(
     sa.Column("updated_at", UtcDateTime(), nullable=False),
     sa.UniqueConstraint("estate_id", "role", "roster_key", "name"),
     sa.Index(None, "estate_id", "unit"),  # a resident's request finds their unit's owner
+    sa.Index(None, "team_id", "role"),  # and then their team's butlers
 )
 
 invites = sa.Table(

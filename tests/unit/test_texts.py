@@ -6,6 +6,7 @@ import dataclasses
 import re
 from datetime import UTC, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -184,6 +185,17 @@ def test_dates_and_times_are_in_each_locale_and_the_estates_timezone() -> None:
     context = {**SAMPLE, "ticket": dataclasses.replace(TICKET, state=TicketState.NEW, due_at=late_evening)}
     assert "11月20日 23:30" in texts.render("zh", "ticket_opened", **{**context, "me": owner})
     assert "20 Nov 23:30" in texts.render("en", "ticket_opened", **{**context, "me": owner})
+
+
+def test_a_moment_shows_its_own_minute_in_each_estates_own_timezone() -> None:
+    """Formatted moments are remembered per minute (bot/texts.py): never rounded up, never shared
+    between estates in different timezones."""
+    last_instant = datetime(2026, 11, 20, 15, 30, 59, 999999, tzinfo=UTC)
+    owner = _person(Role.OWNER)
+    context = {**SAMPLE, "ticket": dataclasses.replace(TICKET, state=TicketState.NEW, due_at=last_instant)}
+    assert "11月20日 23:30" in texts.render("zh", "ticket_opened", **{**context, "me": owner})
+    in_london = Texts(ZoneInfo("Europe/London"))
+    assert "11月20日 15:30" in in_london.render("zh", "ticket_opened", **{**context, "me": owner})
 
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
