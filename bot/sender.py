@@ -32,12 +32,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import heapq
 import logging
 import re
 from collections import deque
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import sqlalchemy as sa
@@ -121,9 +122,6 @@ class OutboxSender:
         # (a CLI announcement) committed are found by looking at least every IDLE_POLL_SECONDS anyway.
         self._unread = True
         self._next_look = 0.0
-        # Sends that finished and wait to be recorded as sent; see _mark_sent.
-        self._unrecorded: list[_Sent] = []
-        self._recording = asyncio.Lock()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="outbox-sender")
@@ -438,48 +436,22 @@ class OutboxSender:
         return int(target.sent_message_id) if target.sent_message_id is not None else None
 
     async def _mark_sent(self, row: _Row, message_id: int | None) -> None:
-        """Record that Telegram took the message. Sends finishing while a record is being written are
-        recorded together next, in one transaction: under load, one fsync for many messages instead of
-        one each. Returns once this row's record is committed (raises if that transaction failed)."""
-        sent = _Sent(row, message_id, asyncio.get_running_loop().create_future())
-        self._unrecorded.append(sent)
-        async with self._recording:
-            batch, self._unrecorded = self._unrecorded, []
-            if batch:
-                await self._record(batch)
-        await sent.recorded
+        """Record that Telegram took the message; returns once that is committed (raises if it failed).
 
-    async def _record(self, batch: list[_Sent]) -> None:
-        """One transaction for the batch; a failure reaches every row's sender through its future."""
-        try:
-            async with self._db.begin() as conn:
-                now = self._clock.now()
-                await _RECORD_SENT.run_many(
-                    conn,
-                    [
-                        {
-                            "row_id": s.row.id,
-                            "message_id": s.message_id,
-                            "attempts": s.row.attempts + 1,
-                            "at": now,
-                        }
-                        for s in batch
-                    ],
-                )
-                for s in batch:
-                    await _release_attachment(conn, s.row)
-                # Only a message delivered proves the person reads the bot again: Telegram may take a
-                # command menu, or an edit, for a chat that has blocked it.
-                if self._recipients is not None:
-                    chats = {s.row.chat_id for s in batch if s.row.kind in MESSAGE_KINDS}
-                    if chats and await self._recipients.reached(conn, chats):
-                        self._unread = True  # someone was told: read their message at the next look
-        except Exception as error:
-            for s in batch:
-                s.recorded.set_exception(error)
-            return
-        for s in batch:
-            s.recorded.set_result(None)
+        The record rides along with whatever transaction is being written (Database.write_soon): under
+        load, the request being decided carries it, and one fsync serves both."""
+        await self._db.write_soon(functools.partial(self._record, row, message_id))
+
+    async def _record(self, row: _Row, message_id: int | None, conn: AsyncConnection) -> None:
+        await _RECORD_SENT.run(
+            conn, row_id=row.id, message_id=message_id, attempts=row.attempts + 1, at=self._clock.now()
+        )
+        await _release_attachment(conn, row)
+        # Only a message delivered proves the person reads the bot again: Telegram may take a command
+        # menu, or an edit, for a chat that has blocked it.
+        recipients = self._recipients if row.kind in MESSAGE_KINDS else None
+        if recipients is not None and await recipients.reached(conn, (row.chat_id,)):
+            self._unread = True  # someone was told: read their message at the next look
 
     async def _give_up(self, row: _Row, reason: str, *, refused: bool = False) -> None:
         async with self._db.begin() as conn:
@@ -575,15 +547,6 @@ class _Row:
             row.bulk,
             row.attempts,
         )
-
-
-@dataclass(eq=False)
-class _Sent:
-    """A message Telegram took, waiting for its row to be recorded as sent."""
-
-    row: _Row
-    message_id: int | None
-    recorded: asyncio.Future[None] = field(repr=False)
 
 
 class _NotYetDeliverable(Exception):

@@ -125,3 +125,68 @@ async def test_a_decision_waits_for_another_processs_write_lock_without_holding_
     ticker.cancel()
     other.close()
     assert await _chats(db) == [1]
+
+
+# ---- small writes riding along with a transaction (Database.write_soon) ------------------------------
+
+
+async def test_a_small_write_alone_is_committed_at_once(db: Database) -> None:
+    await db.write_soon(lambda conn: _add(conn, 1))
+    assert await _chats(db) == [1]
+
+
+async def test_a_small_write_rides_along_with_the_decision_being_written_one_commit_for_both(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    commits = 0
+    commit = inline.commit
+
+    async def counted(conn: AsyncConnection) -> None:
+        nonlocal commits
+        commits += 1
+        await commit(conn)
+
+    monkeypatch.setattr(inline, "commit", counted)
+    async with db.begin() as conn:
+        await _add(conn, 1)
+        rider = asyncio.create_task(db.write_soon(lambda conn: _add(conn, 2)))
+        await asyncio.sleep(0.01)
+        assert not rider.done()  # it waits for this transaction, which carries it
+    await asyncio.wait_for(rider, 1)
+    assert commits == 1
+    assert await _chats(db) == [1, 2]
+
+
+async def test_a_small_write_that_fails_is_told_so_and_spares_the_decision_carrying_it(
+    db: Database,
+) -> None:
+    async def half_then_refused(conn: AsyncConnection) -> None:
+        await _add(conn, 2)
+        raise Refused
+
+    async with db.begin() as conn:
+        await _add(conn, 1)
+        rider = asyncio.create_task(db.write_soon(half_then_refused))
+        await asyncio.sleep(0.01)
+    with pytest.raises(Refused):
+        await rider
+    assert await _chats(db) == [1]  # the decision, and nothing of the failed write
+
+
+async def test_a_small_write_outlives_the_decision_that_failed_while_carrying_it(db: Database) -> None:
+    async with db.begin() as conn:
+        await conn.exec_driver_sql(
+            "CREATE TABLE child (parent_id INTEGER REFERENCES outbox(id) DEFERRABLE INITIALLY DEFERRED)"
+        )
+    with pytest.raises(Refused):  # failing in its block, before it carried the write
+        async with db.begin() as conn:
+            early = asyncio.create_task(db.write_soon(lambda conn: _add(conn, 1)))
+            await asyncio.sleep(0.01)
+            raise Refused
+    with pytest.raises(sa.exc.IntegrityError):  # failing at COMMIT, after the write went in with it
+        async with db.begin() as conn:
+            late = asyncio.create_task(db.write_soon(lambda conn: _add(conn, 2)))
+            await asyncio.sleep(0.01)
+            await conn.exec_driver_sql("INSERT INTO child VALUES (999)")
+    await asyncio.wait_for(asyncio.gather(early, late), 1)  # each written after all, on its own
+    assert await _chats(db) == [1, 2]
