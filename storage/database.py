@@ -183,7 +183,7 @@ class Database:
                     await inline.begin_writing(conn)
                     claimed_here = claim and await updates.claim_in_hand(conn)
                     yield conn
-                    carried = await self._write_riders(conn)
+                    await self._write_riders(conn, carried)
                     committing = True
                     if conn.in_transaction():
                         await conn.commit()
@@ -203,25 +203,25 @@ class Database:
                 if not rider.written.done():  # not given up by a cancelled waiter
                     rider.written.set_result(None)
         finally:
-            if self._riders:  # come after this one's riders were written: the next one takes them
+            if self._riders:  # come too late for this transaction, or left by its failure
                 self._carry_soon()
 
-    async def _write_riders(self, conn: AsyncConnection) -> list[_Rider]:
-        carried = []
+    async def _write_riders(self, conn: AsyncConnection, carried: list[_Rider]) -> None:
+        """Every rider waiting, each in a savepoint: `carried` gets those written; one that fails is
+        told so and undone. A rider leaves the queue only for `carried` or with its answer."""
         handle = inline.sqlite_of(conn)
         while self._riders:
+            _savepoint(handle, "SAVEPOINT rider")
             rider = self._riders.popleft()
-            handle.execute("SAVEPOINT rider")
             try:
                 await rider.write(conn)
             except Exception as error:
-                handle.execute("ROLLBACK TO rider")
-                handle.execute("RELEASE rider")
                 _fail(error, [rider])
+                _savepoint(handle, "ROLLBACK TO rider")
+                _savepoint(handle, "RELEASE rider")
                 continue
-            handle.execute("RELEASE rider")
             carried.append(rider)
-        return carried
+            _savepoint(handle, "RELEASE rider")
 
     def _carry_soon(self) -> None:
         if self._carrier is None or self._carrier.done():
@@ -296,6 +296,13 @@ def _fail(error: BaseException, riders: list[_Rider]) -> None:
             rider.written.cancel()
         else:
             rider.written.set_exception(error)
+
+
+def _savepoint(handle: sqlite3.Connection, statement: str) -> None:
+    try:
+        handle.execute(statement)
+    except sqlite3.Error as error:
+        raise inline.database_error(statement, error) from error
 
 
 async def _rolled_back(conn: AsyncConnection) -> bool:

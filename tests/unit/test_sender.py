@@ -11,6 +11,7 @@ from typing import Any, cast
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 from telegram import Bot
 from telegram.error import (
     BadRequest,
@@ -26,6 +27,7 @@ from bot import outbox, sender
 from bot.clock import ManualClock
 from bot.pacing import Backoff, Pacing, SendLimits
 from bot.sender import OutboxSender
+from storage import inline
 from storage.database import Database
 from storage.schema import attachments
 from storage.schema import outbox as outbox_table
@@ -380,7 +382,7 @@ async def test_a_file_is_stored_once_and_dropped_when_every_copy_is_settled(
 
 
 async def test_messages_sent_together_are_recorded_together_and_a_failed_record_sends_again(
-    db: Database, clock: ManualClock
+    db: Database, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     class TogetherBot(ScriptedBot):
         """Answers only once eight messages are on their way: they all finish at the same moment."""
@@ -398,7 +400,13 @@ async def test_messages_sent_together_are_recorded_together_and_a_failed_record_
             return await super().send_message(chat_id, text, **kwargs)
 
     commits: list[int] = []
-    sa.event.listen(db.engine.sync_engine, "commit", lambda _: commits.append(1))
+    commit = inline.commit
+
+    async def counted(conn: AsyncConnection) -> None:  # Database's own COMMIT, which the records use
+        commits.append(1)
+        await commit(conn)
+
+    monkeypatch.setattr(inline, "commit", counted)
     await _queue(db, clock, *[(chat, f"to {chat}") for chat in range(8)])
     commits.clear()
     sender = OutboxSender(db, cast(Bot, TogetherBot()), clock, pacing=Pacing(SendLimits(0.0, None, 8)))
