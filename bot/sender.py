@@ -505,7 +505,16 @@ async def _release_attachment(conn: AsyncConnection, row: _Row) -> None:
 NEVER_DELIVERED = "message to edit was never delivered"
 
 _PENDING_AFTER = Prepared(
-    sa.select(outbox)
+    sa.select(
+        outbox.c.id,
+        outbox.c.chat_id,
+        outbox.c.kind,
+        outbox.c.payload,
+        outbox.c.ticket_id,
+        outbox.c.attachment_id,
+        outbox.c.bulk,
+        outbox.c.attempts,
+    )  # what a _Row keeps, no more
     .where(outbox.c.status == "pending", outbox.c.id > sa.bindparam("after"))
     .order_by(outbox.c.id)
     .limit(READ_AT_ONCE)

@@ -81,7 +81,7 @@ class InlineCursor:
 
     arraysize = 1
 
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: InlineConnection) -> None:
         self._connection = connection
         self.description: Description = None
         self.rowcount = -1
@@ -95,20 +95,16 @@ class InlineCursor:
         await self.close()
 
     async def execute(self, sql: str, parameters: Sequence[Any] = ()) -> InlineCursor:
+        handle = self._connection.sqlite
         if sql.startswith(WAITS_FOR_THE_LOCK):  # only when another process holds it (lock_if_free)
-            self._take(await self._in_thread(_execute, sql, parameters))
+            self._take(await self._connection.in_thread(_execute, handle, sql, parameters))
         else:
-            self._take(_execute(self._connection._conn, sql, parameters))
+            self._take(_execute(handle, sql, parameters))
         return self
 
     async def executemany(self, sql: str, parameters: Sequence[Sequence[Any]]) -> InlineCursor:
-        self._take(_execute_many(self._connection._conn, sql, parameters))
+        self._take(_execute_many(self._connection.sqlite, sql, parameters))
         return self
-
-    async def _in_thread(self, statement: Callable[..., Outcome], sql: str, parameters: Any) -> Outcome:
-        # aiosqlite's own way into its thread (SQLAlchemy's adapter uses its internals too).
-        run: Callable[..., Awaitable[Outcome]] = self._connection._execute
-        return await run(statement, self._connection._conn, sql, parameters)
 
     def _take(self, outcome: Outcome) -> None:
         self.description, rows, self.rowcount, self.lastrowid = outcome
@@ -141,10 +137,11 @@ class InlineConnection:
         return self._inner._conn
 
     def cursor(self) -> InlineCursor:
-        return InlineCursor(self._inner)
+        return InlineCursor(self)
 
     async def in_thread(self, function: Callable[..., T], *args: Any) -> T:
-        """`function(*args)` in aiosqlite's thread, after whatever is queued there before it."""
+        """`function(*args)` in aiosqlite's thread, after whatever is queued there before it (aiosqlite's
+        own way in, which SQLAlchemy's adapter uses too)."""
         run: Callable[..., Awaitable[T]] = self._inner._execute
         return await run(function, *args)
 
